@@ -1,0 +1,3 @@
+"""Dialects: importing this package registers every dialect fmlc ships."""
+
+from fmlc.dialects import func  # noqa: F401
