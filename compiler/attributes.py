@@ -135,6 +135,14 @@ class IntegerAttr(Attribute):
     value: int
     type: TypeAttribute = i64
 
+    def __attrs_post_init__(self) -> None:
+        t = self.type
+        if isinstance(t, IntegerType):
+            lo = 0 if t.signedness == "unsigned" else -(1 << (t.width - 1))
+            hi = (1 << (t.width - (t.signedness == "signed"))) - 1
+            if not lo <= self.value <= hi:
+                raise ValueError(f"integer {self.value} does not fit i{t.width} ({t.signedness})")
+
 
 @attrs.frozen
 class BoolAttr(Attribute):
@@ -216,6 +224,13 @@ class DenseElementsAttr(Attribute):
     def __attrs_post_init__(self) -> None:
         if tuple(self.data.shape) != tuple(self.type.shape):
             raise ValueError(f"dense data shape {self.data.shape} does not match type shape {self.type.shape}")
+        elem = self.type.element
+        if isinstance(elem, ElementType) and not elem.is_float and self.data.size:
+            bits = elem.storage_bits
+            lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if elem.storage_signed else (0, (1 << bits) - 1)
+            if int(self.data.min()) < lo or int(self.data.max()) > hi:
+                raise ValueError(f"dense values [{int(self.data.min())}, {int(self.data.max())}] do not fit "
+                                 f"{bits}-bit {'signed' if elem.storage_signed else 'unsigned'} storage")
 
     def to_bytes(self) -> bytes:
         return encode_elements(self.data, self.type.element)
@@ -279,7 +294,7 @@ def decode_elements(blob: bytes, type_: TensorType) -> np.ndarray:
 
 def _decode_ints(blob: bytes, esize: int, bits: int, signed: bool) -> np.ndarray:
     usable = len(blob) - len(blob) % esize
-    if esize in (1, 2, 4, 8) and bits <= 63:
+    if esize in (1, 2, 4, 8) and bits <= 62:  # 1 << 63 does not fit the int64 arithmetic below
         raw = np.frombuffer(blob[:usable], dtype=f"<u{esize}").astype(np.uint64)
         raw &= np.uint64((1 << bits) - 1)
         vals = raw.astype(np.int64)

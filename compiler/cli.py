@@ -17,6 +17,7 @@ from fmlc.compiler.driver import (
     format_module,
     guarded,
     load_all,
+    load_plugins,
     read_ir,
     run_pipeline,
     write_text_atomic,
@@ -29,7 +30,7 @@ DEFAULT_PIPELINE = "canonicalize,cse"
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="fmlc", description="Compile ML models to bit-exact FPGA firmware.")
     ap.add_argument("model", nargs="?", help="the model: an IR file (.mlir), or - for standard input")
-    ap.add_argument("--pipeline", help=f"pass pipeline (default: '{DEFAULT_PIPELINE}')")
+    ap.add_argument("-p", "--pipeline", help=f"pass pipeline (default: '{DEFAULT_PIPELINE}')")
     ap.add_argument("--print-pipeline", action="store_true", help="print the pipeline that would run and exit")
     ap.add_argument("--list-passes", action="store_true", help="list the registered passes and exit")
     ap.add_argument("-o", "--output", default="-", help="output file (default: standard output)")
@@ -41,6 +42,7 @@ def _main(argv: list[str] | None = None) -> int:
     load_all()
     ap = build_parser()
     args = ap.parse_args(argv)
+    load_plugins(args.load)
     if args.list_passes:
         print(pass_help())
         return 0

@@ -4,6 +4,7 @@ and turns errors into one clean message and an exit code for the CLIs."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import tempfile
@@ -13,17 +14,35 @@ from pathlib import Path
 
 from fmlc.compiler.builtin import ModuleOp
 from fmlc.compiler.diagnostics import FmlcError
+from fmlc.compiler.parser import parse_module
 from fmlc.compiler.pass_manager import DumpDir, Instrument, PassManager, PrintIR, TimePasses
 from fmlc.compiler.passes import PassContext, Pipeline, parse_pipeline
-from fmlc.compiler.parser import parse_module
 from fmlc.compiler.printer import print_op
 from fmlc.compiler.verifier import verify
 
 
 def load_all() -> None:
-    """Register fmlc's dialects and passes (the layers above the core)."""
+    """Register fmlc's dialects, passes and interpreter rules (the layers above the core)."""
     import fmlc.dialects  # noqa: F401
     import fmlc.passes  # noqa: F401
+    import fmlc.runtime.rules  # noqa: F401
+
+
+def load_plugins(paths: list[str]) -> None:
+    """Import the user's Python files that register dialects, passes or rules."""
+    for i, path in enumerate(paths):
+        file = Path(path)
+        if not file.is_file():
+            raise FmlcError(f"error: cannot load plugin '{path}': no such file")
+        spec = importlib.util.spec_from_file_location(f"fmlc_plugin_{i}_{file.stem}", file)
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        sys.modules[spec.name] = module  # type: ignore[union-attr]
+        try:
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
+        except FmlcError:
+            raise
+        except Exception as e:
+            raise FmlcError(f"error: plugin '{path}' failed to load: {type(e).__name__}: {e}") from None
 
 
 def read_ir(path: str, *, allow_unregistered: bool = False, verify_ir: bool = True) -> ModuleOp:
@@ -51,15 +70,21 @@ def write_text_atomic(path: str, text: str) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, target)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)  # leave no partial file behind
+            raise
     except OSError as e:
         raise FmlcError(f"error: cannot write '{path}': {e.strerror or e}") from None
 
 
 def add_ir_options(ap: argparse.ArgumentParser) -> None:
     """Options shared by ``fmlc`` and ``fmlc-opt``: instruments, verification, printing."""
+    ap.add_argument("--load", action="append", default=[], metavar="FILE.py",
+                    help="import a Python file that registers dialects, passes or rules (repeatable)")
     g = ap.add_argument_group("IR inspection")
     g.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass")
     g.add_argument("--print-ir-before-all", action="store_true", help="print the IR before every pass")
@@ -90,7 +115,7 @@ def instruments_from(args: argparse.Namespace) -> list[Instrument]:
     if before or after or args.print_ir_after_all or args.print_ir_before_all or args.print_ir_after_change:
         out.append(PrintIR(before=before, after=after, before_all=args.print_ir_before_all,
                            after_all=args.print_ir_after_all, after_change=args.print_ir_after_change,
-                           elide_constants=args.elide_constants))
+                           elide_constants=args.elide_constants, print_locations=args.locations))
     if args.ir_dump_dir:
         out.append(DumpDir(args.ir_dump_dir))
     if args.time_passes:

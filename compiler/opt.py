@@ -9,6 +9,7 @@ from fmlc.compiler.driver import (
     format_module,
     guarded,
     load_all,
+    load_plugins,
     read_ir,
     run_pipeline,
     write_text_atomic,
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _main(argv: list[str] | None = None) -> int:
     load_all()
     args = build_parser().parse_args(argv)
+    load_plugins(args.load)
     if args.list_passes:
         print(pass_help())
         return 0

@@ -46,10 +46,10 @@ from fmlc.compiler.attributes import (
     i64,
 )
 from fmlc.compiler.builtin import ModuleOp
-from fmlc.compiler.dialect import REGISTRY
 from fmlc.compiler.diagnostics import ParseError, caret_excerpt
+from fmlc.compiler.dialect import REGISTRY
 from fmlc.compiler.ir import Block, Operation, Region, Value, unregistered_op
-from fmlc.compiler.location import FileLineColLoc, FusedLoc, Location, NameLoc, SourcePos, UnknownLoc, fuse
+from fmlc.compiler.location import FileLineColLoc, FusedLoc, Location, NameLoc, SourcePos, UnknownLoc
 
 
 @functools.cache
@@ -109,6 +109,7 @@ class _Builder:
         self.filename = filename
         self.allow_unregistered = allow_unregistered
         self.scopes: list[dict[str, Value]] = [{}]
+        self.groups: dict[Value, tuple[Value, ...]] = {}  # first result of '%x:n' -> all n results
 
     # -- values
     def define(self, token: lark.Token, value: Value) -> None:
@@ -130,7 +131,7 @@ class _Builder:
             raise _SemanticError(token, f"use of undefined value '{name}'")
         if index is not None:
             # '%x#k' picks result k of a group '%x:n'
-            group = getattr(value, "_group", None)
+            group = self.groups.get(value)
             k = int(index)
             if group is None or not 0 <= k < len(group):
                 raise _SemanticError(token, f"'{name}#{k}' is not a result of '{name}'")
@@ -184,7 +185,7 @@ class _Builder:
             vals = op.results[start:start + n]
             self.define(tok, vals[0])
             if n > 1:
-                vals[0]._group = tuple(vals)  # type: ignore[attr-defined]
+                self.groups[vals[0]] = tuple(vals)
             start += n
 
     def signature(self, node: lark.Tree) -> tuple[list[TypeAttribute], list[TypeAttribute]]:
@@ -240,6 +241,12 @@ class _Builder:
         return out
 
     def attribute(self, node: lark.Tree) -> Attribute:
+        try:
+            return self._attribute(node)
+        except ValueError as e:  # e.g. an integer that does not fit its type
+            raise _SemanticError(node, str(e)) from None
+
+    def _attribute(self, node: lark.Tree) -> Attribute:
         kind, ch = node.data, node.children
         if kind == "int_attr":
             t = self.type(ch[1]) if ch[1] is not None else i64
@@ -331,7 +338,7 @@ class _Builder:
         if node.data == "loc_name":
             return NameLoc(unquote(str(ch[0])), self.loc_inner(ch[1]) if ch[1] is not None else None)
         parts = [self.loc_inner(c) for c in ch]
-        return FusedLoc(tuple(parts)) if len(parts) > 1 else fuse(*parts)
+        return FusedLoc(tuple(parts))  # as written: print -> parse -> print is the identity
 
     # -- types
     def type(self, node: lark.Tree) -> TypeAttribute:

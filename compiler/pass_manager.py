@@ -34,22 +34,22 @@ class PrintIR(Instrument):
 
     def __init__(self, *, before: Sequence[str] = (), after: Sequence[str] = (), before_all: bool = False,
                  after_all: bool = False, after_change: bool = False, stream: TextIO | None = None,
-                 elide_constants: int | None = None) -> None:
+                 elide_constants: int | None = None, print_locations: bool = True) -> None:
         self.before, self.after = set(before), set(after)
         self.before_all, self.after_all, self.after_change = before_all, after_all, after_change
         self.stream = stream
-        self.elide = elide_constants
+        self.print_options = {"elide_constants": elide_constants, "print_locations": print_locations}
         self._before_text: str | None = None
 
     def _dump(self, when: str, p: Pass, op: Operation, text: str | None = None) -> None:
         out = self.stream or sys.stderr
         out.write(f"// -----// IR Dump {when} {p} ({op.name}) //----- //\n")
-        out.write(text if text is not None else print_op(op, elide_constants=self.elide))
+        out.write(text if text is not None else print_op(op, **self.print_options))
         out.write("\n")
 
     def before_pass(self, p: Pass, op: Operation) -> None:
         if self.after_change:
-            self._before_text = print_op(op, elide_constants=self.elide)
+            self._before_text = print_op(op, **self.print_options)
         if self.before_all or p.name in self.before:
             self._dump("Before", p, op)
 
@@ -57,7 +57,7 @@ class PrintIR(Instrument):
         if self.after_all or p.name in self.after:
             self._dump("After", p, op)
         elif self.after_change:
-            text = print_op(op, elide_constants=self.elide)
+            text = print_op(op, **self.print_options)
             if text != self._before_text:
                 self._dump("After", p, op, text)
 

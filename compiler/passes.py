@@ -13,12 +13,14 @@ one canonical form (options that differ from their defaults, in field order).
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from typing import Any, ClassVar, Literal, Union
 
 import attrs
 
 from fmlc.compiler.diagnostics import FmlcError
+from fmlc.compiler.dialect import REGISTRY
 from fmlc.compiler.ir import Operation
 
 
@@ -70,8 +72,9 @@ def register_pass(cls: type[Pass]) -> type[Pass]:
     """Class decorator: make a pass available to pipelines by its ``name``."""
     if not cls.name:
         raise TypeError(f"{cls.__name__} has no pass name")
-    if not dataclasses.is_dataclass(cls) or not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
-        raise TypeError(f"pass {cls.name} must be a frozen dataclass")
+    params = cls.__dict__.get("__dataclass_params__")  # the class itself, not only a base, is a dataclass
+    if params is None or not params.frozen:
+        raise TypeError(f"pass {cls.name} must be a frozen dataclass (decorate it with @dataclass(frozen=True))")
     PASSES[cls.name] = cls
     return cls
 
@@ -116,6 +119,8 @@ def format_items(items: tuple[Pass | Nested, ...]) -> str:
 
 
 def _format_value(v: Any) -> str:
+    if v is None:
+        return "none"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, (tuple, list)):
@@ -206,6 +211,8 @@ def _parse_items(r: _Reader, top: bool) -> list[Pass | Nested]:
     while True:
         name, start = r.name()
         if r.peek() == "(":
+            if REGISTRY.op(name) is None:
+                raise r.error(f"unknown op '{name}' to nest passes on", start)
             r.pos += 1
             inner = _parse_items(r, top=False) if r.peek() != ")" else []
             r.expect(")")
@@ -253,7 +260,7 @@ def convert_option(raw: str, hint: Any) -> Any:
     """Convert option text to the field's annotated type."""
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
-    if origin is Union:
+    if origin is Union or origin is types.UnionType:  # Optional[X] and X | None
         non_none = [a for a in args if a is not type(None)]
         if raw in ("", "none", "None") and len(non_none) < len(args):
             return None

@@ -4,7 +4,7 @@ drivers (a greedy worklist to a fixpoint, and a single walk for lowerings).
     class FoldDoubleNeg(OpRewritePattern):
         op_type = NegOp
         def match_and_rewrite(self, op, rewriter):
-            inner = op.input.owner_op
+            inner = defining_op(op.input)
             if isinstance(inner, NegOp):
                 rewriter.replace_op(op, [inner.input])
 """
@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
 
 from fmlc.compiler.diagnostics import FmlcError
-from fmlc.compiler.ir import Block, OpResult, Operation, Value
+from fmlc.compiler.ir import Block, Operation, OpResult, Value
 from fmlc.compiler.location import UnknownLoc, fuse
 from fmlc.compiler.opdef import HasCanonicalizer, Pure
 
@@ -84,6 +84,8 @@ class PatternRewriter:
             raise ValueError(f"replacing '{op.name}' ({len(op.results)} results) with {len(values)} values")
         self.listener.op_replaced(op, values)
         for old, v in zip(op.results, values, strict=True):
+            if v.name_hint is None:
+                v.name_hint = old.name_hint
             self.replace_all_uses_with(old, v)
         self.erase_op(op)
 
@@ -153,7 +155,7 @@ class _WorklistListener(RewriteListener):
             self.d.push(inner)
 
     def op_erased(self, op: Operation) -> None:
-        self.d.erased.add(id(op))
+        self.d.erased.add(op)
 
     def op_modified(self, op: Operation) -> None:
         self.d.push(op)
@@ -182,12 +184,12 @@ class GreedyRewriteDriver:
         self.erase_dead = erase_dead
         self.outer_listener = listener
         self.worklist: list[Operation] = []
-        self.queued: set[int] = set()
-        self.erased: set[int] = set()
+        self.queued: set[Operation] = set()  # ops hash by identity; holding them keeps ids unique
+        self.erased: set[Operation] = set()
 
     def push(self, op: Operation) -> None:
-        if id(op) not in self.queued:
-            self.queued.add(id(op))
+        if op not in self.queued:
+            self.queued.add(op)
             self.worklist.append(op)
 
     def apply(self, root: Operation) -> bool:
@@ -212,10 +214,13 @@ class GreedyRewriteDriver:
     def _drain(self, root: Operation, fired: dict[str, int]) -> bool:
         changed = False
         listener = _WorklistListener(self)
+        # a pattern that keeps re-queueing its op would loop here forever: end the sweep
+        # after this many rewrites, so that the iteration bound in apply() can report it
+        budget = 10 * len(self.worklist) + 100
         while self.worklist:
             op = self.worklist.pop()
-            self.queued.discard(id(op))
-            if id(op) in self.erased or op.parent is None:
+            self.queued.discard(op)
+            if op in self.erased or op.parent is None:
                 continue
             if self.erase_dead and is_trivially_dead(op):
                 rewriter = PatternRewriter(op, listener)
@@ -236,6 +241,9 @@ class GreedyRewriteDriver:
                     fired[pattern.label] = fired.get(pattern.label, 0) + 1
                     if self.outer_listener is not None:
                         self.outer_listener.op_modified(op)
+                    budget -= 1
+                    if budget <= 0:
+                        return True
                     break
         return changed
 
@@ -269,7 +277,11 @@ def canonicalization_pattern(*op_types: type[Operation]) -> Callable[[type[Rewri
         for op_type in op_types:
             if not op_type.has_trait(HasCanonicalizer):
                 raise TypeError(f"'{op_type.name}' does not declare the HasCanonicalizer trait")
-            _CANONICAL.setdefault(op_type, []).append(pattern_cls())
+            patterns = _CANONICAL.setdefault(op_type, [])
+            # a module imported twice re-defines its classes: keep one pattern per qualified name
+            patterns[:] = [p for p in patterns if type(p).__qualname__ != pattern_cls.__qualname__
+                           or type(p).__module__ != pattern_cls.__module__]
+            patterns.append(pattern_cls())
         return pattern_cls
 
     return wrap

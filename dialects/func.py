@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fmlc.compiler.attributes import FunctionType, StringAttr, TypeAttr
-from fmlc.compiler.dialect import Dialect, register_dialect
 from fmlc.compiler.diagnostics import verify_error
+from fmlc.compiler.dialect import Dialect, register_dialect
 from fmlc.compiler.ir import Block, Operation, Region
 from fmlc.compiler.opdef import (
     HasParent,

@@ -54,7 +54,8 @@ def _check_width(kind: str, width: object) -> None:
 
 def _check_modes(kind: str, quant: object, overflow: object) -> None:
     if quant not in QUANT_MODES:
-        raise ParamError(f"{kind}: unknown quantisation mode {quant!r} (expected one of {', '.join(QUANT_MODES)})")
+        raise ParamError(
+            f"{kind}: unknown quantisation mode {quant!r} (expected one of {', '.join(QUANT_MODES)})")
     if overflow in _UNSUPPORTED_OVERFLOW:
         raise ParamError(f"{kind}: {_UNSUPPORTED_OVERFLOW[overflow]}")  # type: ignore[index]
     if overflow not in OVERFLOW_MODES:

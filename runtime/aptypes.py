@@ -1,0 +1,142 @@
+"""Find the ap_types headers and build C++ against them, cached by content hash.
+
+Headers come from ``$FMLC_AP_TYPES``, else ``$XILINX_HLS/include``, else the copy in
+the installed ``hls4ml`` package (``pip install fmlc[csim]``).  Builds land in
+``$FMLC_CACHE_DIR`` (default ``~/.cache/fmlc/csim``) under a name derived from the
+sources, flags, header folder and compiler version, and are written to a temporary
+file first and renamed, so parallel builders of the same program never see a torn file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from fmlc.compiler.diagnostics import FmlcError
+
+DEFAULT_FLAGS: tuple[str, ...] = ("-O1", "-std=c++14")
+_MARKER = "ap_fixed.h"
+
+
+class ApTypesNotFound(FmlcError):
+    """No folder holding ``ap_fixed.h`` was found."""
+
+
+class CompileError(FmlcError):
+    """g++ rejected a program; the message holds its first error lines."""
+
+
+def _hls4ml_headers() -> Path | None:
+    """``templates/vivado/ap_types`` of the installed hls4ml, found without importing it."""
+    try:
+        spec = importlib.util.find_spec("hls4ml")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for root in spec.submodule_search_locations:
+        candidate = Path(root) / "templates" / "vivado" / "ap_types"
+        if (candidate / _MARKER).is_file():
+            return candidate
+    return None
+
+
+def find_ap_types() -> Path:
+    """The folder holding ``ap_fixed.h``; raises :class:`ApTypesNotFound` naming every place tried."""
+    env = os.environ.get("FMLC_AP_TYPES")
+    if env:
+        if (Path(env) / _MARKER).is_file():
+            return Path(env)
+        raise ApTypesNotFound(f"$FMLC_AP_TYPES={env} does not contain {_MARKER}")
+    xilinx = os.environ.get("XILINX_HLS")
+    if xilinx and (Path(xilinx) / "include" / _MARKER).is_file():
+        return Path(xilinx) / "include"
+    found = _hls4ml_headers()
+    if found is not None:
+        return found
+    raise ApTypesNotFound(
+        "ap_types headers (ap_fixed.h) not found; looked in $FMLC_AP_TYPES (unset), "
+        f"$XILINX_HLS/include ({xilinx + '/include has no ap_fixed.h' if xilinx else 'XILINX_HLS unset'}) "
+        "and templates/vivado/ap_types of the installed hls4ml package (not found); "
+        "install it with `pip install fmlc[csim]` or point FMLC_AP_TYPES at the folder")
+
+
+def cache_dir() -> Path:
+    """Where builds are cached: ``$FMLC_CACHE_DIR`` or ``~/.cache/fmlc/csim``."""
+    env = os.environ.get("FMLC_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "fmlc" / "csim"
+
+
+@lru_cache(maxsize=8)
+def _compiler_version(cxx: str) -> str:
+    out = subprocess.run([cxx, "--version"], capture_output=True, text=True, check=False)
+    return out.stdout.splitlines()[0] if out.stdout else cxx
+
+
+def _normalise(sources: Mapping[str, str] | str) -> dict[str, str]:
+    return {"main.cpp": sources} if isinstance(sources, str) else dict(sources)
+
+
+def _build_key(sources: Mapping[str, str], flags: Sequence[str], include: Path, cxx: str) -> str:
+    h = hashlib.sha256()
+    for part in [*(f"{n}\0{s}" for n, s in sorted(sources.items())), *flags, str(include.resolve()),
+                 _compiler_version(cxx)]:
+        h.update(part.encode())
+        h.update(b"\0\0")
+    return h.hexdigest()[:32]
+
+
+def _first_errors(stderr: str, lines: int = 12) -> str:
+    errors = [ln for ln in stderr.splitlines() if "error" in ln]
+    return "\n".join((errors or stderr.splitlines())[:lines])
+
+
+def _build(sources: Mapping[str, str] | str, kind: str, flags: Sequence[str], include: Path | None,
+           cxx: str, name: str) -> Path:
+    srcs = _normalise(sources)
+    include = include if include is not None else find_ap_types()
+    all_flags = [*DEFAULT_FLAGS, *flags, *(["-fPIC", "-shared"] if kind == "shared" else [])]
+    key = _build_key(srcs, all_flags, include, cxx)
+    out_dir = cache_dir()
+    target = out_dir / f"{name}-{key}{'.so' if kind == 'shared' else ''}"
+    if target.is_file():
+        return target
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as tmp:
+        cpp_files = []
+        for fname, text in srcs.items():
+            path = Path(tmp) / fname
+            path.write_text(text)
+            if path.suffix in (".cpp", ".cc", ".cxx"):
+                cpp_files.append(str(path))
+        partial = Path(tmp) / "out"
+        cmd = [cxx, *all_flags, f"-I{include}", f"-I{tmp}", *cpp_files, "-o", str(partial)]
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise CompileError(f"{cxx} failed building {name}:\n{_first_errors(result.stderr)}")
+        os.replace(partial, target)
+    return target
+
+
+def build_executable(sources: Mapping[str, str] | str, flags: Sequence[str] = (), include: Path | None = None,
+                     cxx: str = "g++", name: str = "prog") -> Path:
+    """Compile (and link) ``sources`` (text of one ``.cpp``, or file name → text) into a
+    cached executable; returns its path."""
+    return _build(sources, "exe", flags, include, cxx, name)
+
+
+def build_shared(sources: Mapping[str, str] | str, flags: Sequence[str] = (), include: Path | None = None,
+                 cxx: str = "g++", name: str = "lib") -> Path:
+    """Like :func:`build_executable`, for a shared library (``-fPIC -shared``)."""
+    return _build(sources, "shared", flags, include, cxx, name)
+
+
+def have_compiler(cxx: str = "g++") -> bool:
+    return shutil.which(cxx) is not None
