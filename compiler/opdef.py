@@ -283,9 +283,9 @@ class OpSpec:
                 return f"expects {n} {which[:-1]}{'s' if fixed != 1 or has_var else ''}, got {total}"
             sizes = [1 if d.kind == SINGLE else rest for _, d in defs]
         out, start = [], 0
-        for (_, d), n in zip(defs, sizes, strict=True):
+        for (group, d), n in zip(defs, sizes, strict=True):
             if d.kind == SINGLE and n != 1 or d.kind == OPTIONAL and n > 1:
-                return f"group '{_}' of kind {d.kind} cannot hold {n} {which}"
+                return f"group '{group}' of kind {d.kind} cannot hold {n} {which}"
             out.append((start, n))
             start += n
         return out

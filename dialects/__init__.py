@@ -1,3 +1,3 @@
 """Dialects: importing this package registers every dialect fmlc ships."""
 
-from fmlc.dialects import func  # noqa: F401
+from fmlc.dialects import func, qt  # noqa: F401

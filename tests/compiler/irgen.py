@@ -36,13 +36,20 @@ from fmlc.compiler.attributes import (
 from fmlc.compiler.builtin import ModuleOp
 from fmlc.compiler.ir import Block, Operation, Region, Value, unregistered_op
 from fmlc.compiler.location import UNKNOWN, FileLineColLoc, FusedLoc, NameLoc
+from fmlc.dialects import qt
 from fmlc.dialects.func import FuncOp, ReturnOp
 
 # ----------------------------------------------------------------------------- types
 
 int_types = st.builds(IntegerType, st.integers(1, 64), st.sampled_from(["signless", "signed", "unsigned"]))
 float_types = st.sampled_from([FloatType(n) for n in ("f16", "bf16", "f32", "f64")])
-element_types = st.one_of(int_types, float_types, st.just(IndexType()))
+qt_types = st.one_of(
+    st.builds(qt.fixed, st.integers(1, 128), st.integers(-20, 140), st.booleans(),
+              st.sampled_from(qt.QUANT_MODES), st.sampled_from(["wrap", "sat", "sat_zero", "sat_sym"])),
+    st.builds(qt.integer, st.integers(1, 128), st.booleans()),
+    st.just(qt.BipolarType()),
+)
+element_types = st.one_of(int_types, float_types, st.just(IndexType()), qt_types)
 dims = st.lists(st.one_of(st.integers(0, 5), st.just(-1)), max_size=3)
 tensor_types = st.builds(TensorType, dims, element_types)
 scalar_types = st.one_of(element_types, st.just(NoneType()), tensor_types)
@@ -83,10 +90,10 @@ _KEYWORDS = ["true", "false", "unit", "loc", "dense", "index", "none", "tensor",
 keys = st.one_of(st.sampled_from(_KEYWORDS), st.from_regex(r"[A-Za-z_][\w$.]{0,6}", fullmatch=True), texts)
 
 
-def int_range(t: IntegerType | IndexType) -> tuple[int, int]:
+def int_range(t: IntegerType | IndexType | qt.FixedPointType | qt.BipolarType) -> tuple[int, int]:
     """The values an element of ``t`` can hold (as stored in a dense blob)."""
     bits = t.storage_bits
-    if isinstance(t, IntegerType) and not t.storage_signed:
+    if not t.storage_signed:
         return 0, (1 << bits) - 1
     return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
 
@@ -121,6 +128,9 @@ def float_attrs(draw) -> FloatAttr:
 def int_attrs(draw) -> IntegerAttr:
     t = draw(st.one_of(int_types, st.just(IndexType())))
     lo, hi = int_range(t)
+    if isinstance(t, IntegerType):  # an integer attribute's range follows its signedness
+        lo = 0 if t.signedness == "unsigned" else -(1 << (t.width - 1))
+        hi = (1 << (t.width - (t.signedness == "signed"))) - 1
     return IntegerAttr(draw(st.one_of(st.integers(lo, hi), st.sampled_from([lo, hi]))), t)
 
 
@@ -137,7 +147,7 @@ def dense_attrs(draw) -> DenseElementsAttr:
     if isinstance(elem, FloatType):
         data = np.array(flat, dtype=np.float64)
     else:
-        data = np.array(flat, dtype=object if any(v >= 1 << 63 for v in flat) else np.int64)
+        data = np.array(flat, dtype=object if any(not -(1 << 63) <= v < 1 << 63 for v in flat) else np.int64)
     return DenseElementsAttr(TensorType(shape, elem), data.reshape(shape))
 
 

@@ -124,10 +124,14 @@ def _float_inputs() -> np.ndarray:
     return np.array(vals, dtype=np.float64)
 
 
+FLOAT_SHAPES = [  # (W, I, signed): I < 0, 0, < W, = W, > W for W = 1, 3, 8, both signs
+    (1, 1, True), (1, 0, False), (3, -2, True), (3, 0, False), (3, 3, True), (3, 6, False),
+    (8, -2, False), (8, 0, True), (8, 3, True), (8, 8, False), (8, 11, True), (8, 4, False),
+]
+
+
 def _float_types() -> list[FixedPointType]:
-    types = [fixed(w, i, s, q, o) for w in (1, 3, 8) for i in (-2, 0, w, w + 3) for s in (True, False)
-             for q, o in MODES]
-    return types
+    return [fixed(w, i, s, q, o) for w, i, s in FLOAT_SHAPES for q, o in MODES]
 
 
 def _bits_literal(x: np.ndarray) -> str:
@@ -167,11 +171,11 @@ def _check_float_block(out: np.ndarray, types, inputs: np.ndarray) -> int:
 
 
 def test_float_to_fixed():
-    """~12k doubles (ties, overflow, subnormal, inf, NaN) into 672 types, every mode; float32 and ap_int too."""
+    """~12k doubles (ties, overflow, subnormal, inf, NaN) into 336 types (12 formats × 28 modes); float32, ap_int."""
     inputs = _float_inputs()
     fixed_types = _float_types()
     int_types = [integer(w, s) for w in (1, 3, 8, 16, 33) for s in (True, False)]
-    f32_types = [t for t in fixed_types if t.width == 8 and t.int_bits in (0, 11)] + int_types
+    f32_types = [t for t in fixed_types if t.width == 8 and t.int_bits in (0, 4)] + int_types
     with np.errstate(over="ignore"):
         f32_inputs = np.concatenate([inputs.astype(np.float32), np.array(
             [1e-45, -1e-45, 1.1754942e-38, -3e-39, 3.4028235e38, -0.3, -0.7], dtype=np.float32)])
@@ -181,7 +185,7 @@ def test_float_to_fixed():
     out64 = int64s(b"".join(run(p) for p in paths[:-1]))
     compared = _check_float_block(out64, fixed_types + int_types, inputs)
     compared += _check_float_block(int64s(run(paths[-1])), f32_types, f32_inputs)
-    assert compared > 8_000_000
+    assert compared > 4_000_000
 
 
 # ----------------------------------------------------------------------------- arithmetic
