@@ -1,3 +1,3 @@
-"""Dialects: importing this package registers every dialect fmlc ships."""
+"""fmlc's dialects; importing this package registers them."""
 
-from fmlc.dialects import func, qt  # noqa: F401
+from fmlc.dialects import func, onnx, qt  # noqa: F401

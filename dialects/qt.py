@@ -20,6 +20,8 @@ Element types (NUMERICS.md §2 has the arithmetic they follow):
 
 Every fixed type knows its range, its C++ spelling and the exact result types of
 ``+ - *`` and negation (the header's full-precision operator types).
+
+The ops on tensors of these types follow the types; docs/qt-dialect.md is their reference.
 """
 
 from __future__ import annotations
@@ -31,8 +33,36 @@ from typing import Any, ClassVar
 
 import attrs
 
-from fmlc.compiler.attributes import ElementType, ParamError, ParametrizedType
+from fmlc.compiler.attributes import (
+    ArrayAttr,
+    Attribute,
+    DenseElementsAttr,
+    ElementType,
+    IntegerAttr,
+    ParamError,
+    ParametrizedType,
+    StringAttr,
+    f32,
+    f64,
+)
+from fmlc.compiler.diagnostics import verify_error
 from fmlc.compiler.dialect import Dialect, register_dialect
+from fmlc.compiler.ir import Operation, Value
+from fmlc.compiler.opdef import (
+    AnyOf,
+    ConstantLike,
+    Constraint,
+    EqualTo,
+    Pure,
+    TensorOf,
+    op_def,
+    operand,
+    opt_operand,
+    prop,
+    result,
+    var_operand,
+    var_result,
+)
 
 # ----------------------------------------------------------------------------- modes
 
@@ -327,7 +357,603 @@ def integer(width: int, signed: bool = True) -> IntType:
 QT_TYPES: tuple[type[ParametrizedType], ...] = (FixedType, UFixedType, IntType, UIntType, BipolarType)
 
 # ----------------------------------------------------------------------------- ops
-# (added by the qt ops module owner)
+#
+# Every op is Pure and works on static-shape tensors whose fixed-point data are raw
+# codes.  Arithmetic ops compute their mathematically exact result and convert it into
+# the result element type with that type's quantisation and overflow modes; the result
+# types are the producer's choice.  docs/qt-dialect.md is the reference.
 
-QT = Dialect("qt", ops=[], attributes=list(QT_TYPES))
+
+def softmax_diff_type(input_elem: FixedPointType) -> FixedPointType:
+    """Type of d = x − max(x) in ``qt.softmax``: ``input_elem.sub_type(input_elem)``."""
+    return input_elem.sub_type(input_elem)
+
+
+def softmax_sum_type(exp_elem: FixedPointType, n: int) -> FixedPointType:
+    """Type of the sum of ``n`` exp-table entries in ``qt.softmax``: ``exp_elem.sum_type(n)``."""
+    return exp_elem.sum_type(n)
+
+
+def window_output_size(size: int, kernel: int, stride: int, dilation: int, pad_begin: int, pad_end: int) -> int:
+    """Output extent of a conv/pool window along one spatial dim:
+    floor((S + pb + pe − dil·(K − 1) − 1) / stride) + 1."""
+    return (size + pad_begin + pad_end - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def broadcast_shape(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...] | None:
+    """numpy's broadcast of two shapes, or None when they do not broadcast."""
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for x, y in zip(pa, pb, strict=True):
+        if x != y and 1 not in (x, y):
+            return None
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def slice_indices(start: int, end: int, step: int) -> range:
+    """The indices ``qt.slice`` takes along one dim: Python's ``range(start, end, step)``."""
+    return range(start, end, step)
+
+
+@attrs.frozen
+class _Element(Constraint):
+    """The value is an element type of one of ``classes`` (``text`` names them)."""
+
+    classes: tuple[type, ...]
+    text: str
+
+    def check(self, value: Attribute) -> str | None:
+        return None if isinstance(value, self.classes) else f"expected {self.text}, got {_fmt(value)}"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+QT_ELEMENT = _Element((FixedPointType, BipolarType), "a !qt element type")
+FIXED_ELEMENT = _Element((FixedPointType,), "a fixed-point type (!qt.fixed, !qt.ufixed, !qt.int or !qt.uint)")
+BIPOLAR_ELEMENT = _Element((BipolarType,), "!qt.bipolar")
+QTensor = TensorOf(QT_ELEMENT)
+FixedTensor = TensorOf(FIXED_ELEMENT)
+BipolarTensor = TensorOf(BIPOLAR_ELEMENT)
+FloatTensor = TensorOf(AnyOf([EqualTo(f32), EqualTo(f64)]))
+
+
+def _fmt(a: Attribute) -> str:
+    from fmlc.compiler.printer import format_attribute
+
+    return format_attribute(a)
+
+
+def _dims(shape: Sequence[int]) -> str:
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def _shape(v: Value) -> tuple[int, ...]:
+    return v.type.shape  # type: ignore[attr-defined,no-any-return]
+
+
+def _elem(v: Value) -> Attribute:
+    return v.type.element  # type: ignore[attr-defined,no-any-return]
+
+
+def _ints(op: Operation, name: str, length: int | None = None, minimum: int | None = None) -> list[int]:
+    """The integers of array property ``name``, checked for length and lower bound."""
+    attr = getattr(op, name)
+    if not isinstance(attr, ArrayAttr) or not all(isinstance(a, IntegerAttr) for a in attr):
+        raise verify_error(op, f"property '{name}' must be an array of integers")
+    values = [a.value for a in attr]  # type: ignore[attr-defined]
+    if length is not None and len(values) != length:
+        raise verify_error(op, f"property '{name}' must have {length} entries, has {len(values)}")
+    if minimum is not None and any(v < minimum for v in values):
+        raise verify_error(op, f"property '{name}' entries must be >= {minimum}, got {values}")
+    return values
+
+
+def _int(op: Operation, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    value: int = getattr(op, name).value
+    if minimum is not None and value < minimum or maximum is not None and value > maximum:
+        bounds = f"in {minimum}..{maximum}" if maximum is not None else f">= {minimum}"
+        raise verify_error(op, f"property '{name}' must be {bounds}, got {value}")
+    return value
+
+
+def _axis(op: Operation, rank: int, name: str = "axis") -> int:
+    axis: int = getattr(op, name).value
+    if not 0 <= axis < rank:
+        raise verify_error(op, f"property '{name}' = {axis} is not a dimension of a rank-{rank} tensor")
+    return axis
+
+
+def _same_shape(op: Operation, what: str, got: Sequence[int], want: Sequence[int]) -> None:
+    if tuple(got) != tuple(want):
+        raise verify_error(op, f"{what} shape {_dims(got)} should be {_dims(want)}")
+
+
+def _same_element(op: Operation, what: str, got: Attribute, want: Attribute, of: str) -> None:
+    if got != want:
+        raise verify_error(op, f"{what} element type {_fmt(got)} differs from {of}'s {_fmt(want)}")
+
+
+def _table(op: Operation, name: str) -> DenseElementsAttr:
+    table: DenseElementsAttr = getattr(op, name)
+    if table.type.rank != 1 or table.type.shape[0] < 1:
+        raise verify_error(op, f"property '{name}' must be a non-empty rank-1 tensor, got {_fmt(table.type)}")
+    if not isinstance(table.type.element, FixedPointType | BipolarType):
+        raise verify_error(op, f"property '{name}' must hold a !qt element type, got {_fmt(table.type.element)}")
+    return table
+
+
+def _window_dims(op: Operation, in_shape: Sequence[int], kernel: Sequence[int], check_padding: bool) -> list[int]:
+    """Spatial output extents of a conv/pool op over [N, *S, C] (``strides``,
+    ``dilations``, ``pads`` properties); ``check_padding`` rejects windows lying
+    entirely in the padding."""
+    ns = len(kernel)
+    strides = _ints(op, "strides", ns, 1)
+    dilations = _ints(op, "dilations", ns, 1)
+    pads = _ints(op, "pads", 2 * ns, 0)
+    out = []
+    for i in range(ns):
+        size, k, s, d, pb, pe = in_shape[1 + i], kernel[i], strides[i], dilations[i], pads[i], pads[ns + i]
+        o = window_output_size(size, k, s, d, pb, pe)
+        if o < 1:
+            raise verify_error(op, f"spatial dim {i}: a window of {k} (dilation {d}) does not fit size {size} "
+                                   f"padded by {pb}+{pe}")
+        if check_padding:
+            for j in range(o):
+                first = j * s - pb
+                if not any(0 <= first + t * d < size for t in range(k)):
+                    raise verify_error(op, f"spatial dim {i}: output position {j} has a window entirely "
+                                           "in the padding")
+        out.append(o)
+    return out
+
+
+def _verify_matmul(op: Operation) -> int:
+    """Checks input [..., K], weight [K, N] and output [..., N]; returns N."""
+    x, w = _shape(op.input), _shape(op.weight)  # type: ignore[attr-defined]
+    if len(x) < 1:
+        raise verify_error(op, "input must have rank >= 1")
+    if len(w) != 2:
+        raise verify_error(op, f"weight must have rank 2, got shape {_dims(w)}")
+    if w[0] != x[-1]:
+        raise verify_error(op, f"weight shape {_dims(w)} does not match the input's last dim {x[-1]}")
+    _same_shape(op, "result", _shape(op.output), (*x[:-1], w[1]))  # type: ignore[attr-defined]
+    return w[1]
+
+
+class _Unary(Operation):
+    """Checks that ``output`` has ``input``'s shape."""
+
+    def verify_(self) -> None:
+        _same_shape(self, "result", _shape(self.output), _shape(self.input))  # type: ignore[attr-defined]
+
+
+@op_def("qt.const")
+class ConstOp(Operation):
+    """A constant tensor of raw codes."""
+
+    value = prop(DenseElementsAttr)
+    output = result(QTensor)
+    traits = (Pure(), ConstantLike())
+
+    def verify_(self) -> None:
+        if self.output.type != self.value.type:
+            raise verify_error(self, f"result type {_fmt(self.output.type)} differs from the value's type "
+                                     f"{_fmt(self.value.type)}")
+
+
+@op_def("qt.from_float")
+class FromFloatOp(_Unary):
+    """Float → qt: the exact float value converted into the result type."""
+
+    input = operand(FloatTensor)
+    output = result(QTensor)
+    traits = (Pure(),)
+
+
+@op_def("qt.to_float")
+class ToFloatOp(_Unary):
+    """qt → float: rounded to nearest even."""
+
+    input = operand(QTensor)
+    output = result(FloatTensor)
+    traits = (Pure(),)
+
+
+@op_def("qt.cast")
+class CastOp(_Unary):
+    """qt → qt conversion."""
+
+    input = operand(QTensor)
+    output = result(QTensor)
+    traits = (Pure(),)
+
+
+@op_def("qt.dense")
+class DenseOp(Operation):
+    """``input @ weight + bias``: [..., K] × [K, N] (+ [N]) → [..., N]."""
+
+    input = operand(FixedTensor)
+    weight = operand(FixedTensor)
+    bias = opt_operand(FixedTensor)
+    output = result(QTensor)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        n = _verify_matmul(self)
+        if self.bias is not None:
+            _same_shape(self, "bias", _shape(self.bias), (n,))
+
+
+class _WindowOp(Operation):
+    """Conv and pool: channels-last [N, *S, C] inputs."""
+
+    def _spatial(self, min_dims: int, max_dims: int | None) -> tuple[int, ...]:
+        shape = _shape(self.input)  # type: ignore[attr-defined]
+        ns = len(shape) - 2
+        if ns < min_dims or max_dims is not None and ns > max_dims:
+            want = f"{min_dims} or {max_dims}" if max_dims is not None else f"at least {min_dims}"
+            raise verify_error(self, f"input must be [N, *spatial, C] with {want} spatial dims, got shape "
+                                     f"{_dims(shape)}")
+        return shape
+
+
+@op_def("qt.conv")
+class ConvOp(_WindowOp):
+    """Channels-last grouped convolution with zero padding."""
+
+    input = operand(FixedTensor)
+    weight = operand(FixedTensor)
+    bias = opt_operand(FixedTensor)
+    output = result(QTensor)
+    strides = prop(ArrayAttr)
+    dilations = prop(ArrayAttr)
+    pads = prop(ArrayAttr)
+    groups = prop(IntegerAttr, default=IntegerAttr(1))
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        x = self._spatial(1, 2)
+        ns = len(x) - 2
+        w = _shape(self.weight)
+        if len(w) != ns + 2:
+            raise verify_error(self, f"weight must be [*kernel, C/groups, OC] of rank {ns + 2}, got shape {_dims(w)}")
+        groups = _int(self, "groups", 1)
+        c, oc = x[-1], w[-1]
+        if c % groups or oc % groups:
+            raise verify_error(self, f"groups = {groups} must divide the input channels {c} and the output "
+                                     f"channels {oc}")
+        if w[-2] != c // groups:
+            raise verify_error(self, f"weight shape {_dims(w)}: dim {ns} must be C/groups = {c // groups}")
+        if min(w[:ns]) < 1:
+            raise verify_error(self, f"weight shape {_dims(w)}: kernel dims must be >= 1")
+        spatial = _window_dims(self, x, w[:ns], check_padding=False)
+        if self.bias is not None:
+            _same_shape(self, "bias", _shape(self.bias), (oc,))
+        _same_shape(self, "result", _shape(self.output), (x[0], *spatial, oc))
+
+
+@op_def("qt.add")
+class AddOp(Operation):
+    """Elementwise exact ``lhs + rhs`` (numpy broadcasting)."""
+
+    lhs = operand(QTensor)
+    rhs = operand(QTensor)
+    output = result(QTensor)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        a, b = _shape(self.lhs), _shape(self.rhs)
+        shape = broadcast_shape(a, b)
+        if shape is None:
+            raise verify_error(self, f"operand shapes {_dims(a)} and {_dims(b)} do not broadcast")
+        _same_shape(self, "result", _shape(self.output), shape)
+
+
+@op_def("qt.sub")
+class SubOp(AddOp):
+    """Elementwise exact ``lhs - rhs`` (numpy broadcasting)."""
+
+
+@op_def("qt.mul")
+class MulOp(AddOp):
+    """Elementwise exact ``lhs * rhs`` (numpy broadcasting)."""
+
+
+@op_def("qt.relu")
+class ReluOp(_Unary):
+    """max(x, 0)."""
+
+    input = operand(QTensor)
+    output = result(QTensor)
+    traits = (Pure(),)
+
+
+@op_def("qt.leaky_relu")
+class LeakyReluOp(_Unary):
+    """x if x >= 0 else alpha·x (alpha broadcast to the input: ONNX LeakyRelu, PRelu)."""
+
+    input = operand(QTensor)
+    alpha = operand(QTensor)
+    output = result(QTensor)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        super().verify_()
+        x, a = _shape(self.input), _shape(self.alpha)
+        if broadcast_shape(x, a) != tuple(x):
+            raise verify_error(self, f"alpha shape {_dims(a)} does not broadcast to the input shape {_dims(x)}")
+
+
+@op_def("qt.clip")
+class ClipOp(_Unary):
+    """min(max(x, min), max) with 0-d bounds."""
+
+    input = operand(QTensor)
+    min = operand(TensorOf(QT_ELEMENT, rank=0))
+    max = operand(TensorOf(QT_ELEMENT, rank=0))
+    output = result(QTensor)
+    traits = (Pure(),)
+
+
+class _PoolOp(_WindowOp):
+    def _verify_pool(self) -> None:
+        x = self._spatial(1, None)
+        ns = len(x) - 2
+        kernel = _ints(self, "kernel", ns, 1)
+        spatial = _window_dims(self, x, kernel, check_padding=True)
+        _same_shape(self, "result", _shape(self.output), (x[0], *spatial, x[-1]))  # type: ignore[attr-defined]
+
+
+@op_def("qt.max_pool")
+class MaxPoolOp(_PoolOp):
+    """Windowed maximum over [N, *S, C]; padded positions never win."""
+
+    input = operand(QTensor)
+    output = result(QTensor)
+    kernel = prop(ArrayAttr)
+    strides = prop(ArrayAttr)
+    dilations = prop(ArrayAttr)
+    pads = prop(ArrayAttr)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        self._verify_pool()
+
+
+@op_def("qt.avg_pool")
+class AvgPoolOp(_PoolOp):
+    """Windowed exact mean over [N, *S, C]."""
+
+    input = operand(FixedTensor)
+    output = result(QTensor)
+    kernel = prop(ArrayAttr)
+    strides = prop(ArrayAttr)
+    dilations = prop(ArrayAttr)
+    pads = prop(ArrayAttr)
+    count_include_pad = prop(IntegerAttr, default=IntegerAttr(0))
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        self._verify_pool()
+        _int(self, "count_include_pad", 0, 1)
+
+
+@op_def("qt.reshape")
+class ReshapeOp(Operation):
+    """Same elements in row-major order, another shape."""
+
+    input = operand(QTensor)
+    output = result(QTensor)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        _same_element(self, "result", _elem(self.output), _elem(self.input), "the input")
+        if self.output.type.num_elements != self.input.type.num_elements:
+            raise verify_error(self, f"cannot reshape {_dims(_shape(self.input))} into {_dims(_shape(self.output))}")
+
+
+@op_def("qt.transpose")
+class TransposeOp(Operation):
+    """output[i_perm[0], ..., i_perm[r-1]] = input[i_0, ..., i_{r-1}] (numpy ``transpose``)."""
+
+    input = operand(QTensor)
+    output = result(QTensor)
+    perm = prop(ArrayAttr)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        x = _shape(self.input)
+        perm = _ints(self, "perm", len(x))
+        if sorted(perm) != list(range(len(x))):
+            raise verify_error(self, f"property 'perm' {perm} is not a permutation of 0..{len(x) - 1}")
+        _same_element(self, "result", _elem(self.output), _elem(self.input), "the input")
+        _same_shape(self, "result", _shape(self.output), [x[p] for p in perm])
+
+
+@op_def("qt.concat")
+class ConcatOp(Operation):
+    """Concatenation along ``axis``."""
+
+    inputs = var_operand(QTensor)
+    output = result(QTensor)
+    axis = prop(IntegerAttr)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        if not self.inputs:
+            raise verify_error(self, "needs at least one input")
+        out = _shape(self.output)
+        axis = _axis(self, len(out))
+        total = 0
+        for k, v in enumerate(self.inputs):
+            _same_element(self, f"input #{k}", _elem(v), _elem(self.output), "the result")
+            s = _shape(v)
+            if len(s) != len(out) or any(a != b for i, (a, b) in enumerate(zip(s, out, strict=False)) if i != axis):
+                raise verify_error(self, f"input #{k} shape {_dims(s)} does not fit the result {_dims(out)} "
+                                         f"along axis {axis}")
+            total += s[axis]
+        if total != out[axis]:
+            raise verify_error(self, f"inputs sum to {total} along axis {axis}, the result has {out[axis]}")
+
+
+@op_def("qt.split")
+class SplitOp(Operation):
+    """Consecutive pieces along ``axis``, sized by the result shapes."""
+
+    input = operand(QTensor)
+    outputs = var_result(QTensor)
+    axis = prop(IntegerAttr)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        if not self.outputs:
+            raise verify_error(self, "needs at least one result")
+        x = _shape(self.input)
+        axis = _axis(self, len(x))
+        total = 0
+        for k, v in enumerate(self.outputs):
+            _same_element(self, f"result #{k}", _elem(v), _elem(self.input), "the input")
+            s = _shape(v)
+            if len(s) != len(x) or any(a != b for i, (a, b) in enumerate(zip(s, x, strict=False)) if i != axis):
+                raise verify_error(self, f"result #{k} shape {_dims(s)} does not fit the input {_dims(x)} "
+                                         f"along axis {axis}")
+            total += s[axis]
+        if total != x[axis]:
+            raise verify_error(self, f"results sum to {total} along axis {axis}, the input has {x[axis]}")
+
+
+@op_def("qt.slice")
+class SliceOp(Operation):
+    """Strided slice: along dim i the indices ``range(starts[i], ends[i], steps[i])``."""
+
+    input = operand(QTensor)
+    output = result(QTensor)
+    starts = prop(ArrayAttr)
+    ends = prop(ArrayAttr)
+    steps = prop(ArrayAttr)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        x = _shape(self.input)
+        starts = _ints(self, "starts", len(x), 0)
+        ends = _ints(self, "ends", len(x), -1)
+        steps = _ints(self, "steps", len(x))
+        want = []
+        for i, (d, b, e, s) in enumerate(zip(x, starts, ends, steps, strict=True)):
+            if s == 0:
+                raise verify_error(self, f"dim {i}: step must not be 0")
+            r = slice_indices(b, e, s)
+            if len(r) and not (0 <= min(r[0], r[-1]) and max(r[0], r[-1]) < d):
+                raise verify_error(self, f"dim {i}: range({b}, {e}, {s}) leaves 0..{d - 1}")
+            want.append(len(r))
+        _same_element(self, "result", _elem(self.output), _elem(self.input), "the input")
+        _same_shape(self, "result", _shape(self.output), want)
+
+
+@op_def("qt.pad")
+class PadOp(Operation):
+    """Constant padding: ``pads`` = begins then ends, one per dim."""
+
+    input = operand(QTensor)
+    value = operand(TensorOf(QT_ELEMENT, rank=0))
+    output = result(QTensor)
+    pads = prop(ArrayAttr)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        x = _shape(self.input)
+        pads = _ints(self, "pads", 2 * len(x), 0)
+        _same_element(self, "value", _elem(self.value), _elem(self.input), "the input")
+        _same_element(self, "result", _elem(self.output), _elem(self.input), "the input")
+        r = len(x)
+        _same_shape(self, "result", _shape(self.output), [d + pads[i] + pads[r + i] for i, d in enumerate(x)])
+
+
+@op_def("qt.lut")
+class LutOp(_Unary):
+    """Table lookup: table[clamp((raw(x) − start) >> shift, 0, T − 1)]."""
+
+    input = operand(FixedTensor)
+    output = result(QTensor)
+    start = prop(IntegerAttr)
+    shift = prop(IntegerAttr)
+    table = prop(DenseElementsAttr)
+    function = prop(StringAttr, optional=True)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        super().verify_()
+        _int(self, "shift", 0)
+        table = _table(self, "table")
+        _same_element(self, "table", table.type.element, _elem(self.output), "the result")
+
+
+@op_def("qt.softmax")
+class SoftmaxOp(_Unary):
+    """Table-based softmax along ``axis`` (exp table, sum, reciprocal table, product)."""
+
+    input = operand(FixedTensor)
+    output = result(QTensor)
+    axis = prop(IntegerAttr)
+    exp_start = prop(IntegerAttr)
+    exp_shift = prop(IntegerAttr)
+    exp_table = prop(DenseElementsAttr)
+    inv_start = prop(IntegerAttr)
+    inv_shift = prop(IntegerAttr)
+    inv_table = prop(DenseElementsAttr)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        super().verify_()
+        _axis(self, len(_shape(self.input)))
+        for name in ("exp", "inv"):
+            _int(self, f"{name}_shift", 0)
+            table = _table(self, f"{name}_table")
+            if not isinstance(table.type.element, FixedPointType):
+                raise verify_error(self, f"property '{name}_table' must hold a fixed-point type, got "
+                                         f"{_fmt(table.type.element)}")
+
+
+@op_def("qt.bipolar_dense")
+class BipolarDenseOp(Operation):
+    """Σ_k (2x−1)(2w−1) over bipolar [..., K] × [K, N] → [..., N]."""
+
+    input = operand(BipolarTensor)
+    weight = operand(BipolarTensor)
+    output = result(QTensor)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        _verify_matmul(self)
+
+
+@op_def("qt.threshold")
+class ThresholdOp(_Unary):
+    """Multi-threshold: the number of thresholds of x's channel that x reaches."""
+
+    input = operand(FixedTensor)
+    thresholds = operand(TensorOf(FIXED_ELEMENT, rank=2))
+    output = result(QTensor)
+    axis = prop(IntegerAttr)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        super().verify_()
+        x, t = _shape(self.input), _shape(self.thresholds)
+        axis = _axis(self, len(x))
+        if t[0] not in (1, x[axis]):
+            raise verify_error(self, f"thresholds shape {_dims(t)}: dim 0 must be 1 or the {x[axis]} channels "
+                                     f"of input dim {axis}")
+
+
+QT_OPS: tuple[type[Operation], ...] = (
+    ConstOp, FromFloatOp, ToFloatOp, CastOp, DenseOp, ConvOp, AddOp, SubOp, MulOp, ReluOp, LeakyReluOp,
+    ClipOp, MaxPoolOp, AvgPoolOp, ReshapeOp, TransposeOp, ConcatOp, SplitOp, SliceOp, PadOp, LutOp,
+    SoftmaxOp, BipolarDenseOp, ThresholdOp,
+)
+
+QT = Dialect("qt", ops=list(QT_OPS), attributes=list(QT_TYPES))
 register_dialect(QT)

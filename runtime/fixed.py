@@ -489,3 +489,48 @@ def _limb_matmul(x: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
             part = (xi @ wj).astype(object) << (_LIMB * (i + j))
             out = part if out is None else out + part
     return out
+
+
+# ----------------------------------------------------------------------------- exact helpers
+
+def widen(v: Any, src: QType, dst: FixedPointType) -> np.ndarray:
+    """Raw values of ``dst`` for the same values as raw ``v`` of ``src``, with no rounding.
+
+    ``dst`` must have at least ``src``'s fractional bits (a bipolar source counts as
+    ``ap_int<2>``) and room for every value: nothing is rounded or checked for overflow.
+    """
+    fv, ft = _as_fixed(v, src)
+    shift = dst.frac_bits - ft.frac_bits
+    if shift < 0:
+        raise ValueError(f"widen: {dst} has fewer fractional bits than {ft}")
+    return _canonical(_working(fv, dst.width > FAST_BITS) << shift, dst)
+
+
+def convert_quotient(v: Any, src: QType, n: Any, dst: QType) -> np.ndarray:
+    """Raw values of ``dst`` for the exact rational (v·2^−F_src) / n, n a positive integer
+    (an int or an integer array broadcasting with ``v``).
+
+    Rounded once, by ``dst``'s quantisation mode, then ``dst``'s overflow mode applies to
+    the rounded integer, as :func:`convert` does for a fixed source.  Into ``!qt.int``:
+    truncation toward zero, then wrap.  Into bipolar: value >= 0 → +1.
+    """
+    fv, ft = _as_fixed(v, src)
+    fv, n = np.asarray(fv), np.asarray(n)
+    if n.size and int(np.min(n)) < 1:
+        raise ValueError("convert_quotient: the divisor must be a positive integer")
+    if isinstance(dst, BipolarType):
+        return np.broadcast_to(fv >= 0, np.broadcast_shapes(fv.shape, n.shape)).astype(np.int64)
+    quant, overflow = ("trn_zero", "wrap") if dst.is_int else (dst.quant, dst.overflow)
+    # value·2^F_dst = N / D with N = v·2^max(−d, 0) and D = n·2^max(d, 0), d = F_src − F_dst;
+    # d beyond W_src + 1 leaves |N / D| <= 1/4, where every mode decides alike, so clamp it.
+    d = min(ft.frac_bits - dst.frac_bits, ft.width + 1)
+    nbits = int(np.max(n, initial=1)).bit_length()
+    nbits_total = ft.width + max(-d, 0) + max(d, 0) + nbits + 2
+    wide = nbits_total > FAST_BITS
+    num = _working(fv, wide) << max(-d, 0)
+    den = _working(n, wide) << max(d, 0)
+    q = num // den
+    rem = num - q * den
+    q = q + _round_increment(num, q, 2 * rem, den, quant)
+    raw = _requantize(q, 0, ft.width + max(-d, 0) + 1, dst.width, dst.signed, "trn", overflow)
+    return _canonical(raw, dst)

@@ -1,0 +1,362 @@
+"""Interpreter rules of the ``qt`` dialect: exact arithmetic on raw codes.
+
+Every rule works on whole numpy arrays of raw codes (``int64`` while every
+intermediate stays below 2^62, Python-int object arrays otherwise, as
+:mod:`fmlc.runtime.fixed` chooses), computes the mathematically exact result in a
+type that holds it, and converts that into the result element type once.
+docs/qt-dialect.md states the semantics these rules implement.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from fmlc.compiler.attributes import DenseElementsAttr, TensorType
+from fmlc.dialects import qt
+from fmlc.dialects.qt import BipolarType, FixedPointType, integer, window_output_size
+from fmlc.runtime import fixed as fx
+from fmlc.runtime.interpreter import Interpreter, TypedArray, impl
+
+QType = FixedPointType | BipolarType
+_FAST = fx.FAST_BITS
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _elem(t: Any) -> Any:
+    return t.element if isinstance(t, TensorType) else t
+
+
+def _out_elem(op: Any, index: int = 0) -> QType:
+    return op.results[index].type.element  # type: ignore[no-any-return]
+
+
+def _raw(a: TypedArray) -> tuple[np.ndarray, QType]:
+    """The raw codes of ``a`` in canonical form, and its element type."""
+    t = _elem(a.type)
+    return fx.as_raw(a.data, t, check=False), t
+
+
+def _as_fixed(v: np.ndarray, t: QType) -> tuple[np.ndarray, FixedPointType]:
+    """Bipolar codes b as the ``!qt.int<2>`` values 2b − 1; fixed codes unchanged."""
+    if isinstance(t, BipolarType):
+        return 2 * np.asarray(v).astype(np.int64) - 1, integer(2)
+    return np.asarray(v), t
+
+
+def convert_exact(v: Any, src: QType, dst: QType) -> np.ndarray:
+    """Raw ``dst`` codes for the exact values ``v`` of ``src`` (``fixed.convert``).
+
+    Into ``!qt.int`` this is truncation toward zero of the value, then wrap: a signed
+    source with I < 1 is first re-read with I = 1 (same raw codes) so that the
+    headers' I = 0 quirk (every negative value → −1) does not apply.
+    """
+    if (isinstance(dst, FixedPointType) and dst.is_int and isinstance(src, FixedPointType)
+            and not src.is_int and src.signed and src.int_bits < 1):
+        src = qt.fixed(src.width + 1 - src.int_bits, 1, True)
+    return fx.convert(v, src, dst)
+
+
+def union_type(*types: QType) -> FixedPointType:
+    """A signed type holding every value of each of ``types`` exactly (bipolar as ``!qt.int<2>``)."""
+    fts = [integer(2) if isinstance(t, BipolarType) else t for t in types]
+    frac = max(t.frac_bits for t in fts)
+    ib = max(t.int_bits for t in fts) + 1
+    if all(t.is_int for t in fts):
+        return integer(ib)
+    return qt.fixed(ib + frac, ib, True)
+
+
+def _widen_to(v: np.ndarray, t: QType, u: FixedPointType) -> np.ndarray:
+    return fx.widen(v, t, u)
+
+
+def _work(v: Any, wide: bool) -> np.ndarray:
+    """``v`` as Python-int objects when ``wide``, else as int64."""
+    arr = np.asarray(v)
+    if wide:
+        return arr if arr.dtype == object else arr.astype(np.int64).astype(object)
+    return arr.astype(np.int64)
+
+
+def _ints(attr: Any) -> list[int]:
+    return [a.value for a in attr]
+
+
+def _table(attr: DenseElementsAttr) -> np.ndarray:
+    return fx.as_raw(attr.data, attr.type.element, check=False)
+
+
+def _lookup(v: np.ndarray, wide: bool, start: int, shift: int, table: np.ndarray) -> np.ndarray:
+    """table[clamp((v − start) >> shift, 0, T − 1)] (``>>``: floor division by 2^shift)."""
+    wide = wide or abs(start) >= 1 << (_FAST - 2)
+    w = _work(v, wide)
+    idx = (w - start) >> shift
+    idx = np.minimum(np.maximum(idx, 0), len(table) - 1)
+    return table[np.asarray(idx).astype(np.int64)]
+
+
+def _gather_windows(x: np.ndarray, kernel: list[int], strides: list[int], dilations: list[int],
+                    pads: list[int], fill: Any) -> np.ndarray:
+    """Windows of channels-last ``x`` [N, *S, C] as [N, *S', *K, C], padding with ``fill``."""
+    ns = len(kernel)
+    n, *spatial, c = x.shape
+    padded_shape = [n, *(s + pads[i] + pads[ns + i] for i, s in enumerate(spatial)), c]
+    xp = np.full(padded_shape, fill, dtype=x.dtype)
+    xp[(slice(None), *(slice(pads[i], pads[i] + s) for i, s in enumerate(spatial)), slice(None))] = x
+    index = []
+    for i in range(ns):
+        out = window_output_size(spatial[i], kernel[i], strides[i], dilations[i], pads[i], pads[ns + i])
+        pos = np.arange(out)[:, None] * strides[i] + np.arange(kernel[i])[None, :] * dilations[i]
+        shape = [1] * (2 * ns)
+        shape[i], shape[ns + i] = out, kernel[i]
+        index.append(pos.reshape(shape))
+    return xp[(slice(None), *index, slice(None))]
+
+
+def _window_props(op: Any, kernel: list[int]) -> tuple[list[int], list[int], list[int], list[int]]:
+    return kernel, _ints(op.strides), _ints(op.dilations), _ints(op.pads)
+
+
+# ----------------------------------------------------------------------------- conversions
+
+@impl(qt.ConstOp)
+def _const(interp: Interpreter, op: qt.ConstOp) -> np.ndarray:
+    return fx.as_raw(op.value.data, op.value.type.element, check=False)
+
+
+@impl(qt.FromFloatOp)
+def _from_float(interp: Interpreter, op: qt.FromFloatOp, x: TypedArray) -> np.ndarray:
+    dst = _out_elem(op)
+    data = np.asarray(x.data, dtype=np.float32 if _elem(x.type).name == "f32" else np.float64)
+    if isinstance(dst, FixedPointType) and dst.is_int:
+        # the exact float value truncated toward zero, then wrapped (not ap_int(double)'s quirk)
+        return fx.as_raw(fx.from_float(data, qt.fixed(dst.width, dst.width, dst.signed, "trn_zero", "wrap")), dst)
+    return fx.from_float(data, dst)
+
+
+@impl(qt.ToFloatOp)
+def _to_float(interp: Interpreter, op: qt.ToFloatOp, x: TypedArray) -> np.ndarray:
+    raw, t = _raw(x)
+    dtype = np.float32 if _out_elem(op).name == "f32" else np.float64  # type: ignore[union-attr]
+    return fx.to_float(raw, t, dtype)
+
+
+@impl(qt.CastOp)
+def _cast(interp: Interpreter, op: qt.CastOp, x: TypedArray) -> np.ndarray:
+    raw, t = _raw(x)
+    return convert_exact(raw, t, _out_elem(op))
+
+
+# ----------------------------------------------------------------------------- linear algebra
+
+@impl(qt.DenseOp)
+def _dense(interp: Interpreter, op: qt.DenseOp, x: TypedArray, w: TypedArray,
+           b: TypedArray | None = None) -> np.ndarray:
+    (xr, tx), (wr, tw) = _raw(x), _raw(w)
+    acc, at = fx.dense(xr, tx, wr, tw)  # type: ignore[arg-type]
+    if b is not None:
+        br, tb = _raw(b)
+        acc, at = fx.add(acc, at, br, tb)
+    return convert_exact(acc, at, _out_elem(op))
+
+
+@impl(qt.ConvOp)
+def _conv(interp: Interpreter, op: qt.ConvOp, x: TypedArray, w: TypedArray,
+          b: TypedArray | None = None) -> np.ndarray:
+    (xr, tx), (wr, tw) = _raw(x), _raw(w)
+    ns = xr.ndim - 2
+    kernel = list(wr.shape[:ns])
+    groups = op.groups.value
+    patches = _gather_windows(xr, *_window_props(op, kernel), fill=0)  # [N, *S', *K, C]
+    n, out_spatial, c, oc = xr.shape[0], patches.shape[1:1 + ns], xr.shape[-1], wr.shape[-1]
+    cg, ocg, kk = c // groups, oc // groups, math.prod(kernel)
+    m = n * math.prod(out_spatial)
+    p = patches.reshape(m, kk, groups, cg)
+    wg = wr.reshape(kk, cg, groups, ocg)
+    rt = tx.mul_type(tw).sum_type(max(kk * cg, 1))  # type: ignore[union-attr]
+    if groups > 1 and rt.width <= _FAST:  # one batched int64 matmul over the groups
+        pm = np.ascontiguousarray(p.transpose(2, 0, 1, 3)).reshape(groups, m, kk * cg).astype(np.int64)
+        wm = np.ascontiguousarray(wg.transpose(2, 0, 1, 3)).reshape(groups, kk * cg, ocg).astype(np.int64)
+        acc = np.matmul(pm, wm).transpose(1, 0, 2).reshape(m, oc)
+        at = rt
+    else:
+        parts = []
+        for g in range(groups):
+            part, at = fx.dense(p[:, :, g, :].reshape(m, kk * cg), tx, wg[:, :, g, :].reshape(kk * cg, ocg), tw)  # type: ignore[arg-type]
+            parts.append(part)
+        acc = parts[0] if groups == 1 else np.concatenate(parts, axis=-1)
+    acc = acc.reshape(n, *out_spatial, oc)
+    if b is not None:
+        br, tb = _raw(b)
+        acc, at = fx.add(acc, at, br, tb)
+    return convert_exact(acc, at, _out_elem(op))
+
+
+@impl(qt.BipolarDenseOp)
+def _bipolar_dense(interp: Interpreter, op: qt.BipolarDenseOp, x: TypedArray, w: TypedArray) -> np.ndarray:
+    xr, wr = np.asarray(x.data).astype(np.int64), np.asarray(w.data).astype(np.int64)
+    k = wr.shape[0]
+    acc = (2 * xr - 1) @ (2 * wr - 1)  # = 2·popcount(xnor) − K, |acc| <= K
+    return convert_exact(acc, integer(max(2, k.bit_length() + 1)), _out_elem(op))
+
+
+# ----------------------------------------------------------------------------- elementwise
+
+def _binary(op: Any, a: TypedArray, b: TypedArray, f: Any) -> np.ndarray:
+    (ar, ta), (br, tb) = _raw(a), _raw(b)
+    v, t = f(ar, ta, br, tb)
+    return convert_exact(v, t, _out_elem(op))
+
+
+@impl(qt.AddOp)
+def _add(interp: Interpreter, op: qt.AddOp, a: TypedArray, b: TypedArray) -> np.ndarray:
+    return _binary(op, a, b, fx.add)
+
+
+@impl(qt.SubOp)
+def _sub(interp: Interpreter, op: qt.SubOp, a: TypedArray, b: TypedArray) -> np.ndarray:
+    return _binary(op, a, b, fx.sub)
+
+
+@impl(qt.MulOp)
+def _mul(interp: Interpreter, op: qt.MulOp, a: TypedArray, b: TypedArray) -> np.ndarray:
+    return _binary(op, a, b, fx.mul)
+
+
+@impl(qt.ReluOp)
+def _relu(interp: Interpreter, op: qt.ReluOp, x: TypedArray) -> np.ndarray:
+    v, t = _as_fixed(*_raw(x))
+    return convert_exact(np.maximum(v, 0), t, _out_elem(op))
+
+
+@impl(qt.LeakyReluOp)
+def _leaky_relu(interp: Interpreter, op: qt.LeakyReluOp, x: TypedArray, alpha: TypedArray) -> np.ndarray:
+    xv, tx = _as_fixed(*_raw(x))
+    av, ta = _as_fixed(*_raw(alpha))
+    p, pt = fx.mul(xv, tx, av, ta)
+    u = union_type(tx, pt)
+    out = np.where(xv >= 0, _widen_to(xv, tx, u), _widen_to(p, pt, u))
+    return convert_exact(out, u, _out_elem(op))
+
+
+@impl(qt.ClipOp)
+def _clip(interp: Interpreter, op: qt.ClipOp, x: TypedArray, lo: TypedArray, hi: TypedArray) -> np.ndarray:
+    (xv, tx), (lv, tl), (hv, th) = _raw(x), _raw(lo), _raw(hi)
+    u = union_type(tx, tl, th)
+    out = np.minimum(np.maximum(_widen_to(xv, tx, u), _widen_to(lv, tl, u)), _widen_to(hv, th, u))
+    return convert_exact(out, u, _out_elem(op))
+
+
+@impl(qt.ThresholdOp)
+def _threshold(interp: Interpreter, op: qt.ThresholdOp, x: TypedArray, thresholds: TypedArray) -> np.ndarray:
+    (xv, tx), (tv, tt) = _raw(x), _raw(thresholds)
+    u = union_type(tx, tt)
+    xw = np.moveaxis(_widen_to(xv, tx, u), op.axis.value, -1)[..., None]  # [..., C, 1]
+    count = np.sum(xw >= _widen_to(tv, tt, u), axis=-1).astype(np.int64)  # thresholds [C or 1, B]
+    count = np.moveaxis(count, -1, op.axis.value)
+    b = tv.shape[1]
+    return convert_exact(count, integer(max(b.bit_length(), 1), signed=False), _out_elem(op))
+
+
+# ----------------------------------------------------------------------------- pooling
+
+@impl(qt.MaxPoolOp)
+def _max_pool(interp: Interpreter, op: qt.MaxPoolOp, x: TypedArray) -> np.ndarray:
+    raw, t = _raw(x)
+    ns = raw.ndim - 2
+    patches = _gather_windows(raw, *_window_props(op, _ints(op.kernel)), fill=t.min_raw)
+    # every window holds a real element (verified), and the fill is <= every code
+    out = np.max(patches, axis=tuple(range(1 + ns, 1 + 2 * ns)))
+    return convert_exact(out, t, _out_elem(op))
+
+
+@impl(qt.AvgPoolOp)
+def _avg_pool(interp: Interpreter, op: qt.AvgPoolOp, x: TypedArray) -> np.ndarray:
+    raw, t = _raw(x)
+    ns = raw.ndim - 2
+    kernel = _ints(op.kernel)
+    props = _window_props(op, kernel)
+    axes = tuple(range(1 + ns, 1 + 2 * ns))
+    st = t.sum_type(max(math.prod(kernel), 1))  # type: ignore[union-attr]
+    sums = np.sum(_gather_windows(_work(raw, st.width > _FAST), *props, fill=0), axis=axes)
+    if op.count_include_pad.value:
+        count: Any = math.prod(kernel)
+    else:
+        ones = np.ones((1, *raw.shape[1:-1], 1), dtype=np.int64)
+        count = np.sum(_gather_windows(ones, *props, fill=0), axis=axes)
+    return fx.convert_quotient(sums, st, count, _out_elem(op))
+
+
+# ----------------------------------------------------------------------------- tables
+
+@impl(qt.LutOp)
+def _lut(interp: Interpreter, op: qt.LutOp, x: TypedArray) -> np.ndarray:
+    raw, t = _raw(x)
+    out = _lookup(raw, t.width > _FAST - 2, op.start.value, op.shift.value, _table(op.table))
+    return fx.as_raw(out, _out_elem(op), check=False)
+
+
+@impl(qt.SoftmaxOp)
+def _softmax(interp: Interpreter, op: qt.SoftmaxOp, x: TypedArray) -> np.ndarray:
+    raw, t = _raw(x)
+    axis = op.axis.value
+    n = raw.shape[axis]
+    dt = qt.softmax_diff_type(t)  # type: ignore[arg-type]
+    wide = dt.width > _FAST - 2
+    v = _work(raw, wide)
+    d = v - np.max(v, axis=axis, keepdims=True)  # raw codes of x − max in dt (same fractional bits)
+    et, it = op.exp_table.type.element, op.inv_table.type.element
+    e = _lookup(d, wide, op.exp_start.value, op.exp_shift.value, _table(op.exp_table))
+    st = qt.softmax_sum_type(et, max(n, 1))
+    s = np.sum(_work(e, st.width > _FAST - 2), axis=axis, keepdims=True)
+    r = _lookup(s, st.width > _FAST - 2, op.inv_start.value, op.inv_shift.value, _table(op.inv_table))
+    y, yt = fx.mul(e, et, r, it)
+    return convert_exact(y, yt, _out_elem(op))
+
+
+# ----------------------------------------------------------------------------- data movement
+
+@impl(qt.ReshapeOp)
+def _reshape(interp: Interpreter, op: qt.ReshapeOp, x: TypedArray) -> np.ndarray:
+    raw, _ = _raw(x)
+    return raw.reshape(op.output.type.shape)
+
+
+@impl(qt.TransposeOp)
+def _transpose(interp: Interpreter, op: qt.TransposeOp, x: TypedArray) -> np.ndarray:
+    raw, _ = _raw(x)
+    return np.transpose(raw, _ints(op.perm))
+
+
+@impl(qt.ConcatOp)
+def _concat(interp: Interpreter, op: qt.ConcatOp, *xs: TypedArray) -> np.ndarray:
+    return np.concatenate([_raw(x)[0] for x in xs], axis=op.axis.value)
+
+
+@impl(qt.SplitOp)
+def _split(interp: Interpreter, op: qt.SplitOp, x: TypedArray) -> tuple[np.ndarray, ...]:
+    raw, _ = _raw(x)
+    axis = op.axis.value
+    sizes = [r.type.shape[axis] for r in op.outputs]
+    return tuple(np.split(raw, np.cumsum(sizes)[:-1], axis=axis))
+
+
+@impl(qt.SliceOp)
+def _slice(interp: Interpreter, op: qt.SliceOp, x: TypedArray) -> np.ndarray:
+    raw, _ = _raw(x)
+    ranges = [np.arange(b, e, s) for b, e, s in zip(_ints(op.starts), _ints(op.ends), _ints(op.steps), strict=True)]
+    return np.asarray(raw[np.ix_(*ranges)]) if ranges else raw.copy()
+
+
+@impl(qt.PadOp)
+def _pad(interp: Interpreter, op: qt.PadOp, x: TypedArray, value: TypedArray) -> np.ndarray:
+    raw, _ = _raw(x)
+    fill = _raw(value)[0].reshape(())[()]
+    pads = _ints(op.pads)
+    out = np.full(op.output.type.shape, fill, dtype=raw.dtype)
+    out[tuple(slice(pads[i], pads[i] + d) for i, d in enumerate(raw.shape))] = raw
+    return out
