@@ -273,5 +273,8 @@ class InferPrecision(Pass):
     warn_overflow: bool = True
 
     def apply(self, ctx: PassContext, op: Operation) -> None:
+        from fmlc.passes import float32_hazards
+
         for f in [o for o in op.walk() if isinstance(o, FuncOp)]:
-            analyse(f, narrow=True, warn_overflow=self.warn_overflow)
+            ranges = analyse(f, narrow=True, warn_overflow=self.warn_overflow)
+            float32_hazards.check(f, ranges)
