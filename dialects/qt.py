@@ -773,6 +773,24 @@ class TransposeOp(Operation):
         _same_shape(self, "result", _shape(self.output), [x[p] for p in perm])
 
 
+def _verify_pieces(op: Operation, whole: Value, pieces: Sequence[Value], piece: str, whole_name: str) -> None:
+    """``pieces`` concatenated along ``axis`` make ``whole`` (concat's inputs, split's results)."""
+    if not pieces:
+        raise verify_error(op, f"needs at least one {piece}")
+    out = _shape(whole)
+    axis = _axis(op, len(out))
+    total = 0
+    for k, v in enumerate(pieces):
+        _same_element(op, f"{piece} #{k}", _elem(v), _elem(whole), f"the {whole_name}")
+        s = _shape(v)
+        if len(s) != len(out) or any(a != b for i, (a, b) in enumerate(zip(s, out, strict=False)) if i != axis):
+            raise verify_error(op, f"{piece} #{k} shape {_dims(s)} does not fit the {whole_name} {_dims(out)} "
+                                   f"along axis {axis}")
+        total += s[axis]
+    if total != out[axis]:
+        raise verify_error(op, f"{piece}s sum to {total} along axis {axis}, the {whole_name} has {out[axis]}")
+
+
 @op_def("qt.concat")
 class ConcatOp(Operation):
     """Concatenation along ``axis``."""
@@ -783,20 +801,7 @@ class ConcatOp(Operation):
     traits = (Pure(),)
 
     def verify_(self) -> None:
-        if not self.inputs:
-            raise verify_error(self, "needs at least one input")
-        out = _shape(self.output)
-        axis = _axis(self, len(out))
-        total = 0
-        for k, v in enumerate(self.inputs):
-            _same_element(self, f"input #{k}", _elem(v), _elem(self.output), "the result")
-            s = _shape(v)
-            if len(s) != len(out) or any(a != b for i, (a, b) in enumerate(zip(s, out, strict=False)) if i != axis):
-                raise verify_error(self, f"input #{k} shape {_dims(s)} does not fit the result {_dims(out)} "
-                                         f"along axis {axis}")
-            total += s[axis]
-        if total != out[axis]:
-            raise verify_error(self, f"inputs sum to {total} along axis {axis}, the result has {out[axis]}")
+        _verify_pieces(self, self.output, self.inputs, "input", "result")
 
 
 @op_def("qt.split")
@@ -809,20 +814,7 @@ class SplitOp(Operation):
     traits = (Pure(),)
 
     def verify_(self) -> None:
-        if not self.outputs:
-            raise verify_error(self, "needs at least one result")
-        x = _shape(self.input)
-        axis = _axis(self, len(x))
-        total = 0
-        for k, v in enumerate(self.outputs):
-            _same_element(self, f"result #{k}", _elem(v), _elem(self.input), "the input")
-            s = _shape(v)
-            if len(s) != len(x) or any(a != b for i, (a, b) in enumerate(zip(s, x, strict=False)) if i != axis):
-                raise verify_error(self, f"result #{k} shape {_dims(s)} does not fit the input {_dims(x)} "
-                                         f"along axis {axis}")
-            total += s[axis]
-        if total != x[axis]:
-            raise verify_error(self, f"results sum to {total} along axis {axis}, the input has {x[axis]}")
+        _verify_pieces(self, self.input, self.outputs, "result", "input")
 
 
 @op_def("qt.slice")

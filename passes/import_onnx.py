@@ -39,6 +39,7 @@ from fmlc.compiler.builtin import ModuleOp
 from fmlc.compiler.diagnostics import DiagnosticError, FmlcError
 from fmlc.compiler.ir import Operation, Value
 from fmlc.compiler.location import NameLoc
+from fmlc.compiler.opdef import verify_op_definition
 from fmlc.dialects import onnx as onnx_d
 from fmlc.dialects.func import FuncOp, ReturnOp
 from fmlc.runtime import rules as _rules  # noqa: F401  (shape inference runs the interpreter rules)
@@ -289,7 +290,7 @@ class _Importer:
         op = cls.build(inputs=operands, outputs=[NoneType()] * len(outputs), location=NameLoc(
             _node_label(node, index)), **props)
         try:
-            op_verify(op)
+            verify_op_definition(op)
             results = self.interp_rule(op, operands)
         except DiagnosticError as e:
             raise ImportError_(f"error: {where}: {e.diagnostic.message}") from None
@@ -322,12 +323,6 @@ class _Importer:
             if name:
                 self.values[name] = r
         self.ops.append(op)
-
-
-def op_verify(op: Operation) -> None:
-    from fmlc.compiler.opdef import verify_op_definition
-
-    verify_op_definition(op)
 
 
 def import_model(model: onnx.ModelProto, path: str = "<model>") -> ModuleOp:

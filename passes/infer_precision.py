@@ -61,8 +61,6 @@ def exact_type(op: Operation) -> qt.FixedPointType | None:
     if isinstance(op, (qt.DenseOp, qt.ConvOp)):
         x, w = ins[0], ins[1]
         k = int(np.prod(op.weight.type.shape[:-1]))  # type: ignore[attr-defined]
-        if isinstance(op, qt.ConvOp):
-            k = int(np.prod(op.weight.type.shape[:-1]))  # type: ignore[attr-defined]
         acc = x.mul_type(w).sum_type(max(k, 1))
         return acc.add_type(ins[2]) if len(ins) > 2 else acc
     if type(op) is qt.SubOp:  # SubOp and MulOp subclass AddOp: test them first
@@ -198,8 +196,7 @@ class _Analysis:
         if isinstance(op, qt.LutOp) or isinstance(wide, qt.BipolarType):
             return (lo, hi) if isinstance(op, qt.LutOp) else _full(r)
         src = wide
-        lo_t = _min(lo) * 1
-        hi_t = _max(hi) * 1
+        lo_t, hi_t = _min(lo), _max(hi)
         lo_v = _to_frac(lo_t, src.frac_bits, t.frac_bits)
         hi_v = _to_frac(hi_t, src.frac_bits, t.frac_bits)
         if t.overflow == "wrap" and (lo_v < t.min_raw or hi_v > t.max_raw):

@@ -16,7 +16,6 @@ import numpy as np
 
 from fmlc.compiler.attributes import ArrayAttr, FloatAttr, IntegerAttr, StringAttr
 from fmlc.dialects import qt
-from fmlc.passes.lower_quant import _add_const, _mul_const
 from fmlc.passes.onnx_to_qt import Const, Converter, Lowered, lowering, tensor
 from fmlc.passes.precision import exact_type, union_type
 from fmlc.passes.tables import DEFAULT_OUTPUT, DEFAULT_RANGE, build_table
@@ -82,7 +81,7 @@ def _bipolar_dense(conv: Converter, x: Lowered, w_arr: np.ndarray) -> Lowered | 
                                                                                   out_t))
     out = Lowered(v, None, x.exact)
     c = float(mag.ravel()[0])
-    return _mul_const(conv, out, np.array(c)) if c != 1.0 else out
+    return conv.with_const(qt.MulOp, out, np.array(c)) if c != 1.0 else out
 
 
 @lowering("Gemm")
@@ -319,8 +318,8 @@ def batch_norm(conv: Converter, op) -> Lowered:
     shape = [1] * rank
     shape[1] = -1
     xmax = float(max(abs(x.type.min), abs(x.type.max)))
-    y = _mul_const(conv, x, a32.reshape(shape))
-    y = _add_const(conv, y, c32.reshape(shape))
+    y = conv.with_const(qt.MulOp, x, a32.reshape(shape))
+    y = conv.with_const(qt.AddOp, y, c32.reshape(shape))
     ymax = xmax * float(np.max(np.abs(a))) + float(np.max(np.abs(c)))
     err = xmax * float(np.max(np.abs(a32 - a))) + float(np.max(np.abs(c32 - c))) + ymax * 2.0**-23
     conv.warn(f"BatchNormalization lowered to a per-channel scale-and-shift with float32 constants; "
@@ -344,22 +343,7 @@ def _binary(conv: Converter, cls, a: Lowered, b: Lowered) -> Lowered:
 
 
 def _with_const(conv: Converter, cls, x: Lowered, arr: np.ndarray, const_first: bool) -> Lowered:
-    x = conv.materialise(x)
-    rank = max(len(x.shape), arr.ndim)
-    if arr.ndim > len(x.shape):
-        x = conv.onnx_order(x)
-    aligned = Converter.layout_array(arr, rank, x.perm)
-    found = exact_type(aligned)
-    if found is None:
-        raise conv.error("constant operand needs more than 128 bits to be exact")
-    ct, raw = found
-    c = conv.const_value(raw, ct)
-    lhs, rhs = (c, x.value) if const_first else (x.value, c)
-    lt, rt = (ct, x.type) if const_first else (x.type, ct)
-    t = {qt.AddOp: lt.add_type, qt.SubOp: lt.sub_type, qt.MulOp: lt.mul_type}[cls](rt)  # type: ignore[index]
-    shape = np.broadcast_shapes(x.shape, aligned.shape)
-    v = conv.emit1(cls, lhs=lhs, rhs=rhs, output=tensor(shape, t))
-    return conv.finish_layer(Lowered(v, x.perm, x.exact))
+    return conv.finish_layer(conv.with_const(cls, x, arr, const_first))
 
 
 def _arith(conv: Converter, op, cls) -> Lowered:

@@ -16,7 +16,7 @@ import numpy as np
 
 from fmlc.dialects import qt
 from fmlc.passes.onnx_to_qt import Const, Converter, Lowered, log2_exact, lowering, tensor
-from fmlc.passes.precision import exact_type, type_for_range
+from fmlc.passes.precision import type_for_range
 
 # QONNX rounding mode -> ap_fixed quantisation mode (NUMERICS.md §1)
 ROUNDING = {"ROUND": "rnd_conv", "HALF_EVEN": "rnd_conv", "FLOOR": "trn", "DOWN": "trn_zero",
@@ -53,11 +53,7 @@ def _rounded_to_codes(conv: Converter, lw: Lowered, bits: int, signed: bool, nar
     t = qt.fixed(bits, bits - frac, signed, quant, overflow)
     out = conv.cast(lw, t, exact=lw.exact)
     if not signed and narrow:  # ap_ufixed has no narrow mode: clamp the top code
-        top = conv.const_value(np.array(hi), qt.fixed(bits, bits, False))
-        low = conv.const_value(np.array(lo), qt.fixed(bits, bits, False))
-        plain = qt.fixed(bits, bits - frac, signed)
-        v = conv.emit1(qt.ClipOp, input=out.value, min=low, max=top, output=tensor(out.shape, plain)) \
-            if frac == 0 else _clip_scaled(conv, out, hi, frac, plain)
+        v = _clip_scaled(conv, out, hi, frac, qt.fixed(bits, bits - frac, signed))
         out = Lowered(v, out.perm, out.exact)
     return out
 
@@ -87,32 +83,6 @@ def _negate(conv: Converter, lw: Lowered) -> Lowered:
     return Lowered(v, lw.perm, lw.exact)
 
 
-def _mul_const(conv: Converter, lw: Lowered, array: np.ndarray) -> Lowered:
-    """``lw * array`` exactly (``array`` broadcast in lw's layout)."""
-    arr = Converter.layout_array(array, len(lw.shape), lw.perm)
-    found = exact_type(arr)
-    assert found is not None
-    ct, raw = found
-    c = conv.const_value(raw, ct)
-    t = lw.type.mul_type(ct)  # type: ignore[union-attr]
-    shape = np.broadcast_shapes(lw.shape, arr.shape)
-    v = conv.emit1(qt.MulOp, lhs=lw.value, rhs=c, output=tensor(shape, t))
-    return Lowered(v, lw.perm, lw.exact)
-
-
-def _add_const(conv: Converter, lw: Lowered, array: np.ndarray, subtract: bool = False) -> Lowered:
-    arr = Converter.layout_array(array, len(lw.shape), lw.perm)
-    found = exact_type(arr)
-    assert found is not None
-    ct, raw = found
-    c = conv.const_value(raw, ct)
-    t = lw.type.sub_type(ct) if subtract else lw.type.add_type(ct)  # type: ignore[union-attr]
-    shape = np.broadcast_shapes(lw.shape, arr.shape)
-    cls = qt.SubOp if subtract else qt.AddOp
-    v = conv.emit1(cls, lhs=lw.value, rhs=c, output=tensor(shape, t))
-    return Lowered(v, lw.perm, lw.exact)
-
-
 @lowering("Quant", "IntQuant")
 def quant(conv: Converter, op) -> Lowered:
     x, s_v, z_v, b_v = op.operands
@@ -124,7 +94,9 @@ def quant(conv: Converter, op) -> Lowered:
     if bits < 1:
         raise conv.error(f"bit width {bits} is not supported")
     if bits == 1 and signed:
-        return _bipolar(conv, x, scale, zero)
+        if np.any(zero != 0):
+            raise conv.error("a 1-bit signed (bipolar) Quant with a zero-point is not supported")
+        return _bipolar_scaled(conv, x, scale)
     ks = [log2_exact(float(s)) for s in scale.ravel()]
     po2 = all(k is not None for k in ks)
     zero_int = bool(np.all(zero == np.round(zero)))
@@ -159,18 +131,12 @@ def quant(conv: Converter, op) -> Lowered:
     # per-channel powers of two: x * 2^-k_c -> integer codes -> * 2^k_c
     lw = conv.materialise(conv.runtime(x))
     inv = (1.0 / scale.astype(np.float64))
-    codes = _mul_const(conv, lw, inv)
+    codes = conv.with_const(qt.MulOp, lw, inv)
     if quant_mode == "ceil":
         q = _ceil_via_negation(conv, codes, bits, signed, narrow, 0)
     else:
         q = _rounded_to_codes(conv, codes, bits, signed, narrow, quant_mode, 0)
-    return _mul_const(conv, q, scale.astype(np.float64))
-
-
-def _bipolar(conv: Converter, x, scale: np.ndarray, zero: np.ndarray) -> Lowered:
-    if np.any(zero != 0):
-        raise conv.error("a 1-bit signed (bipolar) Quant with a zero-point is not supported")
-    return _bipolar_scaled(conv, x, scale)
+    return conv.with_const(qt.MulOp, q, scale.astype(np.float64))
 
 
 def _bipolar_scaled(conv: Converter, x, scale: np.ndarray) -> Lowered:
@@ -180,7 +146,7 @@ def _bipolar_scaled(conv: Converter, x, scale: np.ndarray) -> Lowered:
     bit = conv.cast(lw, qt.BipolarType(), exact=lw.exact)
     if np.all(scale == 1):
         return bit
-    return _mul_const(conv, conv.materialise(bit), scale.astype(np.float64))
+    return conv.with_const(qt.MulOp, conv.materialise(bit), scale.astype(np.float64))
 
 
 @lowering("BipolarQuant")
@@ -208,9 +174,9 @@ def _rescale(conv: Converter, op, x, scale: np.ndarray, zero: np.ndarray, bits: 
             np.max(np.abs(s_c - s64)))
         conv.warn(f"scale {_show(scale)} is not a power of two: rescaled with {RESCALE_BITS}-bit constants; "
                   f"worst-case error {err:.3g} (one quantisation step plus constant rounding)")
-    t = _mul_const(conv, lw, inv)
+    t = conv.with_const(qt.MulOp, lw, inv)
     if np.any(zero != 0):
-        t = _add_const(conv, t, zero.astype(np.float64))
+        t = conv.with_const(qt.AddOp, t, zero.astype(np.float64))
     codes = type_for_range(lo, hi, 0, quant_mode, "sat")
     q = conv.cast(t, codes)
     if codes.min_raw != lo or codes.max_raw != hi:
@@ -219,8 +185,8 @@ def _rescale(conv: Converter, op, x, scale: np.ndarray, zero: np.ndarray, bits: 
         v = conv.emit1(qt.ClipOp, input=q.value, min=lo_c, max=hi_c, output=tensor(q.shape, codes.with_modes()))
         q = Lowered(v, q.perm, q.exact)
     if np.any(zero != 0):
-        q = _add_const(conv, q, zero.astype(np.float64), subtract=True)
-    out = _mul_const(conv, q, s_c)
+        q = conv.with_const(qt.SubOp, q, zero.astype(np.float64))
+    out = conv.with_const(qt.MulOp, q, s_c)
     return Lowered(out.value, out.perm, out.exact and exact_scales)
 
 
@@ -266,7 +232,7 @@ def trunc(conv: Converter, op) -> Lowered:
     in_bits = _scalar_int(conv, in_bw_v, "the input bit width")
     out_bits = _scalar_int(conv, rest[0], "the output bit width")
     d = in_bits - out_bits
-    down = _mul_const(conv, on_grid, np.array(2.0 ** -d))  # code / 2^d, exact
+    down = conv.with_const(qt.MulOp, on_grid, np.array(2.0 ** -d))  # code / 2^d, exact
     t = down.type
     return conv.cast(down, qt.fixed(max(t.int_bits + 1 - k, 1), t.int_bits + 1, True, quant_mode, "wrap"))
 
@@ -298,9 +264,9 @@ def multithreshold(conv: Converter, op) -> Lowered:
     out = Lowered(v, lw.perm, lw.exact)
     out_scale, out_bias = float(op.attr("out_scale")), float(op.attr("out_bias"))
     if out_scale != 1.0:  # a float32 constant, multiplied exactly
-        out = _mul_const(conv, out, np.array(out_scale))
+        out = conv.with_const(qt.MulOp, out, np.array(out_scale))
     if out_bias != 0.0:
-        out = _add_const(conv, out, np.array(out_bias))
+        out = conv.with_const(qt.AddOp, out, np.array(out_bias))
     return out
 
 

@@ -158,6 +158,28 @@ class Converter:
         raw = fixed.from_float(np.asarray(array, dtype=np.float64), conv)
         return self.const_value(raw, element), fixed.to_float(raw, conv)
 
+    def with_const(self, cls: type[Operation], x: Lowered, array: np.ndarray, const_first: bool = False
+                   ) -> Lowered:
+        """``x (+|-|*) array`` (``cls`` is ``qt.AddOp``, ``SubOp`` or ``MulOp``) exactly, the constant
+        broadcast in x's layout and typed exactly."""
+        x = self.materialise(x)
+        arr = np.asarray(array, np.float64)
+        rank = max(len(x.shape), arr.ndim)
+        if arr.ndim > len(x.shape):
+            x = self.onnx_order(x)
+        aligned = Converter.layout_array(arr, rank, x.perm)
+        found = exact_type(aligned)
+        if found is None:
+            raise self.error("constant operand needs more than 128 bits to be exact")
+        ct, raw = found
+        c = self.const_value(raw, ct)
+        lhs, rhs = (c, x.value) if const_first else (x.value, c)
+        lt, rt = (ct, x.type) if const_first else (x.type, ct)
+        t = {qt.AddOp: lt.add_type, qt.SubOp: lt.sub_type, qt.MulOp: lt.mul_type}[cls](rt)  # type: ignore
+        shape = np.broadcast_shapes(x.shape, aligned.shape)
+        v = self.emit1(cls, lhs=lhs, rhs=rhs, output=tensor(shape, t))
+        return Lowered(v, x.perm, x.exact)
+
     def cast(self, lw: Lowered, element: qt.FixedPointType | qt.BipolarType, exact: bool | None = None) -> Lowered:
         if lw.type == element:
             return lw
