@@ -123,11 +123,13 @@ def instruments_from(args: argparse.Namespace) -> list[Instrument]:
     return out
 
 
-def run_pipeline(module: ModuleOp, pipeline: Pipeline | str, args: argparse.Namespace,
+def run_pipeline(module: ModuleOp, pipeline: Pipeline | str, args: argparse.Namespace | None,
                  ctx: PassContext | None = None) -> ModuleOp:
+    """Run ``pipeline`` on ``module``; ``args`` (None: defaults) carries the CLI's IR options."""
     if isinstance(pipeline, str):
         pipeline = parse_pipeline(pipeline)
-    pm = PassManager(pipeline, ctx=ctx, verify_each=args.verify_each, instruments=instruments_from(args))
+    verify = args.verify_each if args is not None else True
+    pm = PassManager(pipeline, ctx=ctx, verify_each=verify, instruments=instruments_from(args) if args else [])
     return pm.run(module)
 
 

@@ -14,14 +14,15 @@ from fmlc.compiler.builtin import ModuleOp
 from fmlc.compiler.diagnostics import FmlcError
 from fmlc.compiler.ir import Operation
 
-LEVELS = ("onnx", "qt")
+LEVELS = ("onnx", "qt", "df")
 # the passes that take a module from one level to the next
-LOWER = {"qt": "onnx-to-qt,canonicalize,qt-infer-precision,canonicalize,cse"}
+LOWER = {"qt": "onnx-to-qt,canonicalize,qt-infer-precision,canonicalize,cse",
+         "df": "qt-to-df,df-size-fifos"}
 INPUT_NAMES, OUTPUT_NAMES = "fmlc.inputs", "fmlc.outputs"
 
 
 def level_of(module: ModuleOp) -> str:
-    """The lowest level whose dialect appears in ``module`` (``onnx`` < ``qt``)."""
+    """The lowest level whose dialect appears in ``module`` (``onnx`` < ``qt`` < ``df``)."""
     dialects = {op.name.split(".", 1)[0] for op in module.walk()}
     for level in reversed(LEVELS):
         if level in dialects:
@@ -73,16 +74,22 @@ def interface_names(module: ModuleOp) -> tuple[list[str], list[str]]:
     return in_names, out_names
 
 
-def lower_to(module: ModuleOp, level: str, args: Any, ctx: Any = None) -> ModuleOp:
+def lowering_pipeline(start: str, level: str, df_options: str = "") -> str:
+    """The standard pipeline from level ``start`` to ``level`` (``df_options``: ``qt-to-df``'s)."""
+    steps = [LOWER[nxt] for nxt in LEVELS[LEVELS.index(start) + 1:LEVELS.index(level) + 1]]
+    return ",".join(steps).replace("qt-to-df", f"qt-to-df{df_options}" if df_options else "qt-to-df")
+
+
+def lower_to(module: ModuleOp, level: str, args: Any, ctx: Any = None, df_options: str = "") -> ModuleOp:
     """Lower ``module`` from its level to ``level`` with the standard pipelines."""
     from fmlc.compiler.driver import run_pipeline
 
     current = level_of(module)
     if LEVELS.index(level) < LEVELS.index(current):
         raise FmlcError(f"error: the model is at the '{current}' level and cannot be raised to '{level}'")
-    for nxt in LEVELS[LEVELS.index(current) + 1:LEVELS.index(level) + 1]:
-        module = run_pipeline(module, LOWER[nxt], args, ctx)
-    return module
+    if level == current:
+        return module
+    return run_pipeline(module, lowering_pipeline(current, level, df_options), args, ctx)
 
 
 # ----------------------------------------------------------------------------- running

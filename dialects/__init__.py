@@ -1,3 +1,3 @@
 """fmlc's dialects; importing this package registers them."""
 
-from fmlc.dialects import func, onnx, qt  # noqa: F401
+from fmlc.dialects import df, func, onnx, qt  # noqa: F401

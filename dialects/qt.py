@@ -364,6 +364,26 @@ QT_TYPES: tuple[type[ParametrizedType], ...] = (FixedType, UFixedType, IntType, 
 # types are the producer's choice.  docs/qt-dialect.md is the reference.
 
 
+def conversion_trips_assert(src: FixedPointType | BipolarType, dst: FixedPointType | BipolarType) -> bool:
+    """Whether ``dst y = x;`` (x of type ``src``) aborts C-simulation in the headers.
+
+    ``ap_fixed_base::operator=`` reads bit F_src − F_dst − 1 of the source (``get_bit``
+    asserts the index is < W_src) whenever it rounds, i.e. for every quantisation mode
+    but AP_TRN, and but AP_TRN_ZERO from an unsigned source.  Verified by running the
+    header over a grid of pairs (tests/runtime/test_fixed_exhaustive.py::test_assertion_condition):
+    it aborts exactly when that holds and F_src − F_dst > W_src (F_src − F_dst = W_src is
+    fine: the bit read is the sign bit).  Sources that are ap_int count as F_src = 0;
+    conversions into ap_int or bipolar never round, so never trip it.  Built with -DNDEBUG
+    the assertion is gone but the read is still out of range, so avoid these regardless.
+    """
+    if isinstance(src, BipolarType):
+        src = integer(2)
+    if isinstance(dst, BipolarType) or dst.is_int:
+        return False
+    rounds = dst.quant != "trn" and not (dst.quant == "trn_zero" and not src.signed)
+    return rounds and src.frac_bits - dst.frac_bits > src.width
+
+
 def softmax_diff_type(input_elem: FixedPointType) -> FixedPointType:
     """Type of d = x − max(x) in ``qt.softmax``: ``input_elem.sub_type(input_elem)``."""
     return input_elem.sub_type(input_elem)

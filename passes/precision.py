@@ -36,7 +36,8 @@ DEFAULT_PRECISION = "fixed<16,6>"
 DEFAULT_TABLE_SIZE = 1024
 MAX_EXACT_BITS = 128  # widest exact type given to a float constant
 
-_LAYER_KEYS = {"precision", "weight", "bias", "result", "table_size", "table_range", "reuse_factor", "strategy"}
+_LAYER_KEYS = {"precision", "weight", "bias", "result", "table_size", "table_range", "reuse_factor", "strategy",
+               "io"}
 _TOP_KEYS = {"default", "layer", "input"}
 
 

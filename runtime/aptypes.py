@@ -5,6 +5,8 @@ the installed ``hls4ml`` package (``pip install fmlc[csim]``).  Builds land in
 ``$FMLC_CACHE_DIR`` (default ``~/.cache/fmlc/csim``) under a name derived from the
 sources, flags, header folder and compiler version, and are written to a temporary
 file first and renamed, so parallel builders of the same program never see a torn file.
+Source names may hold folders (``firmware/top.cpp``); they are written with them, and
+``include_dirs`` (folders of that tree) join the root of the tree on the include path.
 """
 
 from __future__ import annotations
@@ -84,10 +86,11 @@ def _normalise(sources: Mapping[str, str] | str) -> dict[str, str]:
     return {"main.cpp": sources} if isinstance(sources, str) else dict(sources)
 
 
-def _build_key(sources: Mapping[str, str], flags: Sequence[str], include: Path, cxx: str) -> str:
+def _build_key(sources: Mapping[str, str], flags: Sequence[str], include: Path, cxx: str,
+               include_dirs: Sequence[str] = ()) -> str:
     h = hashlib.sha256()
     for part in [*(f"{n}\0{s}" for n, s in sorted(sources.items())), *flags, str(include.resolve()),
-                 _compiler_version(cxx)]:
+                 _compiler_version(cxx), *(f"-I\0{d}" for d in include_dirs)]:
         h.update(part.encode())
         h.update(b"\0\0")
     return h.hexdigest()[:32]
@@ -98,12 +101,22 @@ def _first_errors(stderr: str, lines: int = 12) -> str:
     return "\n".join((errors or stderr.splitlines())[:lines])
 
 
+def _relative(name: str) -> Path:
+    """``name`` as a relative path inside the build tree; absolute paths and ``..`` are refused."""
+    path = Path(name)
+    if not name or path.is_absolute() or ".." in path.parts:
+        raise ValueError(f"source name {name!r} is not a relative path inside the build folder")
+    return path
+
+
 def _build(sources: Mapping[str, str] | str, kind: str, flags: Sequence[str], include: Path | None,
-           cxx: str, name: str) -> Path:
+           cxx: str, name: str, include_dirs: Sequence[str] = ()) -> Path:
     srcs = _normalise(sources)
+    for n in [*srcs, *include_dirs]:
+        _relative(n)
     include = include if include is not None else find_ap_types()
     all_flags = [*DEFAULT_FLAGS, *flags, *(["-fPIC", "-shared"] if kind == "shared" else [])]
-    key = _build_key(srcs, all_flags, include, cxx)
+    key = _build_key(srcs, all_flags, include, cxx, include_dirs)
     out_dir = cache_dir()
     target = out_dir / f"{name}-{key}{'.so' if kind == 'shared' else ''}"
     if target.is_file():
@@ -113,11 +126,13 @@ def _build(sources: Mapping[str, str] | str, kind: str, flags: Sequence[str], in
         cpp_files = []
         for fname, text in srcs.items():
             path = Path(tmp) / fname
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             if path.suffix in (".cpp", ".cc", ".cxx"):
                 cpp_files.append(str(path))
         partial = Path(tmp) / "out"
-        cmd = [cxx, *all_flags, f"-I{include}", f"-I{tmp}", *cpp_files, "-o", str(partial)]
+        extra = [f"-I{Path(tmp) / d}" for d in include_dirs]
+        cmd = [cxx, *all_flags, f"-I{include}", f"-I{tmp}", *extra, *cpp_files, "-o", str(partial)]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise CompileError(f"{cxx} failed building {name}:\n{_first_errors(result.stderr)}")
@@ -126,16 +141,17 @@ def _build(sources: Mapping[str, str] | str, kind: str, flags: Sequence[str], in
 
 
 def build_executable(sources: Mapping[str, str] | str, flags: Sequence[str] = (), include: Path | None = None,
-                     cxx: str = "g++", name: str = "prog") -> Path:
-    """Compile (and link) ``sources`` (text of one ``.cpp``, or file name → text) into a
-    cached executable; returns its path."""
-    return _build(sources, "exe", flags, include, cxx, name)
+                     cxx: str = "g++", name: str = "prog", include_dirs: Sequence[str] = ()) -> Path:
+    """Compile (and link) ``sources`` (text of one ``.cpp``, or relative file path → text)
+    into a cached executable; returns its path.  ``include_dirs`` are folders of the
+    source tree added to the include path (its root always is)."""
+    return _build(sources, "exe", flags, include, cxx, name, include_dirs)
 
 
 def build_shared(sources: Mapping[str, str] | str, flags: Sequence[str] = (), include: Path | None = None,
-                 cxx: str = "g++", name: str = "lib") -> Path:
+                 cxx: str = "g++", name: str = "lib", include_dirs: Sequence[str] = ()) -> Path:
     """Like :func:`build_executable`, for a shared library (``-fPIC -shared``)."""
-    return _build(sources, "shared", flags, include, cxx, name)
+    return _build(sources, "shared", flags, include, cxx, name, include_dirs)
 
 
 def have_compiler(cxx: str = "g++") -> bool:

@@ -128,14 +128,18 @@ def _const(interp: Interpreter, op: qt.ConstOp) -> np.ndarray:
     return fx.as_raw(op.value.data, op.value.type.element, check=False)
 
 
-@impl(qt.FromFloatOp)
-def _from_float(interp: Interpreter, op: qt.FromFloatOp, x: TypedArray) -> np.ndarray:
-    dst = _out_elem(op)
-    data = np.asarray(x.data, dtype=np.float32 if _elem(x.type).name == "f32" else np.float64)
+def from_float_raw(data: np.ndarray, dst: QType) -> np.ndarray:
+    """Raw ``dst`` codes for the float array ``data`` (the ``qt.from_float`` conversion)."""
     if isinstance(dst, FixedPointType) and dst.is_int:
         # the exact float value truncated toward zero, then wrapped (not ap_int(double)'s quirk)
         return fx.as_raw(fx.from_float(data, qt.fixed(dst.width, dst.width, dst.signed, "trn_zero", "wrap")), dst)
     return fx.from_float(data, dst)
+
+
+@impl(qt.FromFloatOp)
+def _from_float(interp: Interpreter, op: qt.FromFloatOp, x: TypedArray) -> np.ndarray:
+    data = np.asarray(x.data, dtype=np.float32 if _elem(x.type).name == "f32" else np.float64)
+    return from_float_raw(data, _out_elem(op))
 
 
 @impl(qt.ToFloatOp)

@@ -1,0 +1,158 @@
+"""``--check``: run every level (onnx → qt → df → csim) on the same inputs and compare.
+
+Levels are compared pairwise by value (``-0.0 == 0.0``): elements, the fraction equal
+bit for bit, the largest absolute difference and, for outputs with a class axis, how
+often the argmax agrees.  qt, df and csim must agree exactly; onnx vs qt is exact only
+where NUMERICS.md says so (power-of-two quantisers), so it is reported, not enforced.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+
+from fmlc.compiler.attributes import FloatType, TensorType
+from fmlc.compiler.builtin import ModuleOp
+from fmlc.compiler.diagnostics import FmlcError
+from fmlc.compiler.models import _join, _split_samples, interface_names, main_function
+
+CHECK_SAMPLES = 256
+ENFORCED = {("qt", "df"), ("df", "csim"), ("qt", "csim")}
+
+
+def input_ports(df_module: ModuleOp) -> list[tuple[str, Any, tuple[int, ...]]]:
+    """(graph input name, port element type, shape) of every ``df.from_float``."""
+    from fmlc.dialects import df
+
+    func = main_function(df_module)
+    names, _ = interface_names(df_module)
+    block = func.regions[0].blocks[0]
+    ports = []
+    for op in block.ops:
+        if isinstance(op, df.FromFloatOp):
+            ports.append((names[block.args.index(op.input)], op.output.type.element, tuple(op.output.type.shape)))
+    return ports
+
+
+def random_inputs(df_module: ModuleOp, n: int = CHECK_SAMPLES, seed: int = 0) -> dict[str, np.ndarray]:
+    """``n`` samples per input, uniform over the raw codes of its port type (so every value
+    is exactly representable and within the model's quantiser range)."""
+    from fmlc.dialects.qt import BipolarType
+
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, elem, shape in input_ports(df_module):
+        if isinstance(elem, BipolarType):
+            out[name] = rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=(n, *shape))
+            continue
+        lo, hi = elem.min_raw, elem.max_raw
+        raw = rng.integers(max(lo, -(2**62)), min(hi, 2**62) + 1, size=(n, *shape), dtype=np.int64)
+        out[name] = np.ldexp(raw.astype(np.float64), -elem.frac_bits).astype(np.float32)
+    return out
+
+
+def run_csim(df_module: ModuleOp, inputs: dict[str, np.ndarray], name: str = "fmlc_csim") -> dict[str, np.ndarray]:
+    """The emitted C++ compiled with g++ and run on ``inputs`` (floats in, floats out)."""
+    from fmlc.codegen.hls import build_firmware
+    from fmlc.runtime import fixed as fx
+    from fmlc.runtime.csim import CsimModel
+    from fmlc.runtime.qt_rules import from_float_raw
+
+    project = build_firmware(df_module, name)
+    func = main_function(df_module)
+    block = func.regions[0].blocks[0]
+    in_names, out_names = interface_names(df_module)
+    by_name = dict(zip(in_names, block.args, strict=True))
+    raws, count = [], None
+    for port in project.inputs:
+        arg = by_name[port.name]
+        t = arg.type
+        dtype = np.float32 if isinstance(t, TensorType) and getattr(t.element, "name", "") == "f32" else np.float64
+        samples = _split_samples(np.asarray(inputs[port.name]).astype(dtype), tuple(t.shape), port.name)
+        count = len(samples)
+        stacked = np.stack([s.reshape(port.shape) for s in samples])
+        raws.append(from_float_raw(stacked, port.element))
+    outs = CsimModel(project).run_raw(raws)
+    ret_types = [v.type for v in block.last_op.operands]  # type: ignore[union-attr]
+    result = {}
+    for port, raw, t, oname in zip(project.outputs, outs, ret_types, out_names, strict=True):
+        dtype = np.float32 if isinstance(t.element, FloatType) and t.element.name == "f32" else np.float64
+        values = fx.to_float(raw, port.element, dtype)
+        result[oname] = _join([values[k].reshape(t.shape) for k in range(count or 1)])
+    return result
+
+
+@attrs.frozen
+class Row:
+    pair: tuple[str, str]
+    output: str
+    elements: int
+    exact: float
+    max_diff: float
+    argmax: float | None
+
+    @property
+    def ok(self) -> bool:
+        return self.exact == 1.0
+
+
+def compare(a: np.ndarray, b: np.ndarray, pair: tuple[str, str], output: str) -> Row:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        if a.size != b.size:
+            raise FmlcError(f"error: --check: '{output}' has shape {a.shape} at {pair[0]} and {b.shape} at {pair[1]}")
+        b = b.reshape(a.shape)
+    n = a.size
+    equal = (a == b) | (np.isnan(a) & np.isnan(b))
+    diff = float(np.max(np.abs(a - b), initial=0.0)) if n else 0.0
+    argmax = None
+    if a.ndim >= 1 and a.shape[-1] > 1:
+        rows = a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])
+        argmax = float(np.mean(np.argmax(rows[0], axis=1) == np.argmax(rows[1], axis=1)))
+    return Row(pair, output, n, float(np.mean(equal)) if n else 1.0, diff, argmax)
+
+
+def check_rows(results: dict[str, dict[str, np.ndarray]], golden: dict[str, np.ndarray] | None) -> list[Row]:
+    levels = [lv for lv in ("onnx", "qt", "df", "csim") if lv in results]
+    rows = []
+    for a, b in zip(levels, levels[1:], strict=False):
+        for out in results[a]:
+            rows.append(compare(results[a][out], results[b][out], (a, b), out))
+    if golden:
+        for lv in (levels[0], levels[-1]) if len(levels) > 1 else levels:
+            for out, y in golden.items():
+                if out in results[lv]:
+                    rows.append(compare(y, results[lv][out], ("y", lv), out))
+    return rows
+
+
+def format_rows(rows: list[Row]) -> str:
+    head = ("levels", "output", "elements", "bit-exact", "max |diff|", "argmax")
+    body = [(f"{r.pair[0]} vs {r.pair[1]}", r.output, str(r.elements), f"{100 * r.exact:.2f}%",
+             f"{r.max_diff:.6g}", "-" if r.argmax is None else f"{100 * r.argmax:.2f}%") for r in rows]
+    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*head), fmt.format(*("-" * w for w in widths)), *(fmt.format(*b) for b in body)])
+
+
+def failures(rows: list[Row]) -> list[Row]:
+    return [r for r in rows if r.pair in ENFORCED and not r.ok]
+
+
+def sample_count(inputs: dict[str, np.ndarray]) -> int:
+    first = next(iter(inputs.values()), None)
+    return int(first.shape[0]) if first is not None and first.ndim else 1
+
+
+def output_golden(path: str | None, out_names: list[str]) -> dict[str, np.ndarray] | None:
+    """The expected outputs in an ``.npz`` (``y`` for a lone output, or by output name)."""
+    if not path:
+        return None
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    found = {n: arrays[n] for n in out_names if n in arrays}
+    if not found and len(out_names) == 1 and "y" in arrays:
+        found = {out_names[0]: arrays["y"]}
+    return found or None

@@ -1,0 +1,79 @@
+"""Hardware cost model of ``qt`` ops inside ``df`` processes: multiplications, valid reuse
+factors, and the cycle estimates ``qt-to-df`` records (``ii``, ``latency``) and
+``--report`` prints.
+
+The estimates follow how the emitted C++ is structured (docs/hls-project.md): a
+multiply-accumulate process issues ``macs / reuse`` multiplications per cycle, each
+output an adder tree of depth ceil(log2 terms); everything else is one pipelined step.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fmlc.compiler.ir import Operation
+from fmlc.dialects import qt
+
+MAC_OPS: tuple[type[Operation], ...] = (qt.DenseOp, qt.ConvOp, qt.BipolarDenseOp)
+
+
+def macs_per_beat(op: Operation) -> int:
+    """Multiplications one output row (dense) or output pixel (conv) needs, zeros included."""
+    w = op.operands[1].type.shape
+    if isinstance(op, qt.ConvOp):
+        return math.prod(w)  # kernel · C/groups · OC
+    return int(w[0]) * int(w[1])
+
+
+def valid_reuse(op: Operation) -> list[int]:
+    """Reuse factors a MAC op accepts: the divisors of its multiplications per beat, so that
+    every one of the ``macs / reuse`` multipliers is used exactly ``reuse`` times."""
+    n = macs_per_beat(op)
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return sorted({*small, *(n // d for d in small)})
+
+
+def nearest(values: list[int], want: int, count: int = 2) -> list[int]:
+    return sorted(sorted(values, key=lambda v: (abs(v - want), v))[:count])
+
+
+def weight_stats(op: Operation) -> tuple[int, int, int]:
+    """(non-zero weights, of which powers of two, weight bits) of a MAC op's constant weight."""
+    w = _const(op.operands[1])
+    if w is None:
+        return macs_per_beat(op), 0, 0
+    if isinstance(op, qt.BipolarDenseOp):
+        return w.size, w.size, w.size
+    raw = w.astype(object) if w.dtype == object else w.astype(np.int64)
+    nz = raw[raw != 0]
+    mags = [abs(int(v)) for v in np.ravel(nz)]
+    pow2 = sum(1 for m in mags if m & (m - 1) == 0)
+    return len(mags), pow2, w.size * op.operands[1].type.element.width
+
+
+def _const(v) -> np.ndarray | None:  # type: ignore[no-untyped-def]
+    owner = getattr(v, "op", None)
+    if isinstance(owner, qt.ConstOp):
+        from fmlc.compiler.attributes import DenseElementsAttr
+
+        value: DenseElementsAttr = owner.value
+        return np.asarray(value.data)
+    return None
+
+
+def step_latency(op: Operation, reuse: int) -> int:
+    """Clock cycles from a beat's operands to its result for one op."""
+    if isinstance(op, MAC_OPS):
+        terms = macs_per_beat(op) // max(int(op.results[0].type.shape[-1]), 1) + 1
+        return reuse + max(math.ceil(math.log2(terms)), 1) + 1
+    if isinstance(op, qt.SoftmaxOp):
+        n = op.input.type.shape[op.axis.value]
+        return 4 + max(math.ceil(math.log2(max(n, 2))), 1)
+    if isinstance(op, (qt.MaxPoolOp, qt.AvgPoolOp)):
+        k = math.prod(a.value for a in op.kernel)
+        return max(math.ceil(math.log2(max(k, 2))), 1) + 1
+    if isinstance(op, (qt.ReshapeOp, qt.TransposeOp, qt.ConcatOp, qt.SplitOp, qt.SliceOp, qt.PadOp)):
+        return 0
+    return 1
