@@ -31,12 +31,14 @@ if TYPE_CHECKING:
 ENTRY = "fmlc_csim_run"
 """The raw name of the bridge's exported function (usable, so legalisation keeps it)."""
 TB_MAIN = "main"
-"""The raw name of the testbench entry point (see :func:`fmlc.codegen.project.project_files`)."""
+"""The raw name of the testbench entry point (legalisation renames it; :func:`fmlc.codegen.project.legal_project`
+restores it)."""
 TB_INPUT, TB_OUTPUT, TB_DIR = "tb_input.txt", "tb_output.txt", "tb/"
 MAX_RAW_BITS = 64
 
 I64 = C.CType("std::int64_t")
-RAW_IN, RAW_OUT = "fmlc_raw_in", "fmlc_raw_out"  # const int64_t* and int64_t*
+RAW_IN, RAW_OUT = "fmlc_raw_in", "fmlc_raw_out"
+"""Typedefs of ``const int64_t*`` and ``int64_t*`` (the AST has no pointer type: ``std::add_pointer_t``)."""
 
 # Element access: (port, element lvalue/rvalue, flat element index within the sample) -> statements.
 Access = Callable[["Port", C.Expr, C.Expr], list[C.Stmt]]

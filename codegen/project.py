@@ -90,9 +90,25 @@ def _restore_main(unit: C.TranslationUnit, legal_main: str) -> C.TranslationUnit
     return C.TranslationUnit(items)
 
 
+def _declared(unit: object) -> set[str]:
+    """The raw names a tree declares."""
+    if isinstance(unit, tuple):
+        return set().union(*map(_declared, unit))
+    if not attrs.has(type(unit)):
+        return set()
+    field = _DECLARED.get(type(unit))
+    names = {getattr(unit, field)} if field is not None and not isinstance(unit, C.TypeName) else set()
+    return names.union(*(_declared(getattr(unit, a.name)) for a in attrs.fields(type(unit))))
+
+
 def legal_project(project: Project) -> LegalProject:
     """Legalise and print the firmware, ``csim/bridge.cpp`` and the testbench together."""
-    raw = {**project.units, BRIDGE: bridge_unit(project), tb_path(project): testbench_unit(project)}
+    drivers = {BRIDGE: bridge_unit(project), tb_path(project): testbench_unit(project)}
+    clash = _declared(tuple(project.units.values())) & _declared(tuple(drivers.values()))
+    if clash:  # one raw name is one identifier everywhere: the firmware must not use ours
+        raise FmlcError(f"error: the firmware declares {', '.join(sorted(map(repr, clash)))}, reserved for "
+                        "the csim bridge and the testbench")
+    raw = {**project.units, **drivers}
     legal = legalize(raw)
     names: dict[str, str] = {}
     for path in raw:

@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+import attrs
 import numpy as np
 import pytest
 
@@ -151,12 +152,19 @@ def test_tb_input_rows_and_shape_check() -> None:
 
 
 def test_bad_part_and_clock_are_refused() -> None:
-    import attrs
     p = hand_project(TB_TYPES[:1])
     with pytest.raises(FmlcError, match="not a plain part name"):
         project_files(attrs.evolve(p, part="xc7}\nexec rm"))
     with pytest.raises(FmlcError, match="clock period"):
         project_files(attrs.evolve(p, clock_ns=float("nan")))
+
+
+def test_firmware_names_must_not_clash_with_the_drivers() -> None:
+    p = hand_project(TB_TYPES[:1])
+    extra = C.TranslationUnit([C.Function(C.VOID, "fmlc_step", [], None)])  # the testbench's own function
+    p = attrs.evolve(p, units={**p.units, "firmware/extra.h": extra})
+    with pytest.raises(FmlcError, match="declares 'fmlc_step', reserved"):
+        project_files(p)
 
 
 def test_wide_ports_are_refused_by_name() -> None:
