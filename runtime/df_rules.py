@@ -161,6 +161,9 @@ class _Source(_Node):
 
     def step(self, budget: int | None) -> bool:
         ch = self.out
+        if ch.written == ch.beats:  # an empty tensor
+            self.done = True
+            return True
         limit = min(ch.beats, ch.read + ch.depth)
         if budget is not None:
             limit = min(limit, ch.written + budget)
