@@ -16,7 +16,7 @@ import numpy as np
 
 from fmlc.codegen import cpp as C
 from fmlc.codegen.emit import Arr, Ctx, convert, emit_error, emits, literal, result_elem
-from fmlc.compiler.ir import Operation, OpResult
+from fmlc.compiler.ir import Operation
 from fmlc.dialects import df, qt
 from fmlc.dialects.qt import BipolarType, FixedPointType, integer
 
@@ -25,9 +25,8 @@ I = C.Name("i")
 
 def const_value(v: Any) -> np.ndarray | None:
     """Raw codes of a constant operand, or None."""
-    if isinstance(v, OpResult) and isinstance(v.op, qt.ConstOp):
-        return np.asarray(v.op.value.data)
-    return None
+    raw = qt.const_value(v)
+    return None if raw is None else np.asarray(raw)
 
 
 def _shape(v: Any) -> tuple[int, ...]:
@@ -96,18 +95,11 @@ def _relu(ctx: Ctx, op: Operation, x: Arr) -> Arr:
     return _elementwise(ctx, op, (x,), f)
 
 
-def _union(*types: Any) -> FixedPointType:
-    fts = [integer(2) if isinstance(t, BipolarType) else t for t in types]
-    frac = max(t.frac_bits for t in fts)
-    ib = max(t.int_bits for t in fts) + 1
-    return integer(ib) if all(t.is_int for t in fts) else qt.fixed(ib + frac, ib, True)
-
-
 @emits(qt.LeakyReluOp)
 def _leaky_relu(ctx: Ctx, op: Operation, x: Arr, alpha: Arr) -> Arr:
     tx, ta = x.elem, _elem(op.operands[1])
     pt = tx.mul_type(ta)
-    u = _union(tx, pt)
+    u = qt.union_type(tx, pt)
 
     def f(e: list[C.Expr], out: Arr) -> C.Expr:
         neg = C.Cast(ctx.t(u), C.BinOp("*", e[0], e[1]))
@@ -120,7 +112,7 @@ def _leaky_relu(ctx: Ctx, op: Operation, x: Arr, alpha: Arr) -> Arr:
 
 @emits(qt.ClipOp)
 def _clip(ctx: Ctx, op: Operation, x: Arr, lo: Arr, hi: Arr) -> Arr:
-    u = _union(x.elem, _elem(op.operands[1]), _elem(op.operands[2]))
+    u = qt.union_type(x.elem, _elem(op.operands[1]), _elem(op.operands[2]))
     ut = ctx.t(u)
 
     def f(e: list[C.Expr], out: Arr) -> list[C.Stmt]:
@@ -185,7 +177,7 @@ def _threshold(ctx: Ctx, op: Operation, x: Arr, thr: Arr) -> Arr:
     if raw is None:
         raise emit_error(op, "thresholds must be constants for C++ emission")
     tt = _elem(op.operands[1])
-    u = _union(x.elem, tt)
+    u = qt.union_type(x.elem, tt)
     shape = _shape(op.input)
     axis = op.axis.value % len(shape)
     chan, nb = raw.shape

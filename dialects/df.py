@@ -282,14 +282,14 @@ def schedule_kind(proc: ProcessOp) -> str:
     if not ops:
         return "whole"
     rows = {_rows(v.type) for op in ops for v in [*op.operands, *op.results]
-            if isinstance(v.type, TensorType) and not _is_const(v)}
+            if isinstance(v.type, TensorType) and not is_constant(v)}
     lanes_ok = all(s.type.lanes == (s.type.shape[-1] if s.type.shape else 1) for s in streams)
     if lanes_ok and len(beats) == 1 and all(is_per_beat(op) for op in ops) and len(rows) == 1:
         return "beat"
     first = ops[0]
     if (isinstance(first, _WINDOW) and lanes_ok and len(proc.inputs) == 1
             and all(is_per_beat(op) for op in ops[1:])
-            and len({_rows(v.type) for op in ops[1:] for v in [*op.operands, *op.results] if not _is_const(v)}
+            and len({_rows(v.type) for op in ops[1:] for v in [*op.operands, *op.results] if not is_constant(v)}
                     | {_rows(first.output.type)}) == 1):
         return "window"
     return "whole"
@@ -299,7 +299,8 @@ def _rows(t: TensorType) -> int:
     return math.prod(t.shape[:-1]) if t.shape else 1
 
 
-def _is_const(v: Any) -> bool:
+def is_constant(v: Any) -> bool:
+    """Whether a constant-like op defines ``v``."""
     return isinstance(v, OpResult) and v.op.has_trait(ConstantLike)
 
 

@@ -384,6 +384,22 @@ def conversion_trips_assert(src: FixedPointType | BipolarType, dst: FixedPointTy
     return rounds and src.frac_bits - dst.frac_bits > src.width
 
 
+def union_type(*types: FixedPointType | BipolarType) -> FixedPointType:
+    """A signed type holding every value of each of ``types`` exactly (bipolar as ``!qt.int<2>``)."""
+    fts = [integer(2) if isinstance(t, BipolarType) else t for t in types]
+    frac = max(t.frac_bits for t in fts)
+    ib = max(t.int_bits for t in fts) + 1
+    if all(t.is_int for t in fts):
+        return integer(ib)
+    return fixed(ib + frac, ib, True)
+
+
+def const_value(v: Value) -> Any:
+    """The raw codes (a numpy array) of ``v`` when a ``qt.const`` defines it, else None."""
+    owner = getattr(v, "op", None)
+    return owner.value.data if isinstance(owner, ConstOp) else None
+
+
 def softmax_diff_type(input_elem: FixedPointType) -> FixedPointType:
     """Type of d = x − max(x) in ``qt.softmax``: ``input_elem.sub_type(input_elem)``."""
     return input_elem.sub_type(input_elem)

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from fmlc.compiler.ir import Operation
+from fmlc.compiler.ir import Operation, Value
 from fmlc.dialects import qt
 
 MAC_OPS: tuple[type[Operation], ...] = (qt.DenseOp, qt.ConvOp, qt.BipolarDenseOp)
@@ -53,14 +53,9 @@ def weight_stats(op: Operation) -> tuple[int, int, int]:
     return len(mags), pow2, w.size * op.operands[1].type.element.width
 
 
-def _const(v) -> np.ndarray | None:  # type: ignore[no-untyped-def]
-    owner = getattr(v, "op", None)
-    if isinstance(owner, qt.ConstOp):
-        from fmlc.compiler.attributes import DenseElementsAttr
-
-        value: DenseElementsAttr = owner.value
-        return np.asarray(value.data)
-    return None
+def _const(v: Value) -> np.ndarray | None:
+    raw = qt.const_value(v)
+    return None if raw is None else np.asarray(raw)
 
 
 def step_latency(op: Operation, reuse: int) -> int:

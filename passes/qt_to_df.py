@@ -166,7 +166,7 @@ class _Lowering:
             if g is None:
                 continue
             inputs = _group_inputs(g)
-            in_streams = [self._use(v, producers, new_ops, streams, g.anchor) for v in inputs]
+            in_streams = [self._use(v, producers, streams, g.anchor) for v in inputs]
             outputs = _group_outputs(g)
             proc = self._process(g, inputs, in_streams, outputs)
             new_ops.append(proc)
@@ -177,7 +177,7 @@ class _Lowering:
             to = v.op if isinstance(v, OpResult) else None
             if not isinstance(to, qt.ToFloatOp):
                 raise _fail(ret, "qt-to-df: every graph output must be a qt.to_float result")
-            s = self._use(to.input, producers, new_ops, streams, to)
+            s = self._use(to.input, producers, streams, to)
             outs.append((to, s))
         final = [df.ToFloatOp.build(input=s, output=to.output.type, location=to.location) for to, s in outs]
         self._forks(producers, new_ops, streams)
@@ -193,8 +193,8 @@ class _Lowering:
     def _stream(self, t: TensorType) -> df.StreamType:
         return df.stream_of(t, self.knobs.io)
 
-    def _use(self, v: Value, producers: dict[Value, Value], new_ops: list[Operation],
-             streams: dict[Value, list[Value]], user: Operation) -> Value:
+    @staticmethod
+    def _use(v: Value, producers: dict[Value, Value], streams: dict[Value, list[Value]], user: Operation) -> Value:
         """A stream carrying qt value ``v`` for one more consumer (forks are added later)."""
         if v not in producers:
             raise _fail(user, "qt-to-df: an operand is neither a graph input, a constant nor a process result")
@@ -272,7 +272,7 @@ def _fusion_source(op: Operation) -> OpResult | None:
     """The process result ``op`` can join: its only computed operand, used by ``op`` alone."""
     if not isinstance(op, FUSIBLE):
         return None
-    computed = [v for v in op.operands if not (isinstance(v, OpResult) and v.op.has_trait(ConstantLike))]
+    computed = [v for v in op.operands if not df.is_constant(v)]
     if len(computed) != 1 or not isinstance(computed[0], OpResult):
         return None
     v = computed[0]
@@ -281,16 +281,12 @@ def _fusion_source(op: Operation) -> OpResult | None:
     return v
 
 
-def _is_const(v: Value) -> bool:
-    return isinstance(v, OpResult) and v.op.has_trait(ConstantLike)
-
-
 def _group_inputs(g: _Group) -> list[Value]:
     inside = {r for op in g.ops for r in op.results}
     seen: list[Value] = []
     for op in g.ops:
         for v in op.operands:
-            if v not in inside and not _is_const(v) and v not in seen:
+            if v not in inside and not df.is_constant(v) and v not in seen:
                 seen.append(v)
     return seen
 

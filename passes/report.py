@@ -99,9 +99,8 @@ class _Arith:
 
 
 def _const(v: Value) -> np.ndarray | None:
-    if isinstance(v, OpResult) and isinstance(v.op, qt.ConstOp):
-        return np.asarray(v.op.value.data).astype(object)
-    return None
+    raw = qt.const_value(v)
+    return None if raw is None else np.asarray(raw).astype(object)
 
 
 def _width(v: Value) -> int:

@@ -60,14 +60,7 @@ def convert_exact(v: Any, src: QType, dst: QType) -> np.ndarray:
     return fx.convert(v, src, dst)
 
 
-def union_type(*types: QType) -> FixedPointType:
-    """A signed type holding every value of each of ``types`` exactly (bipolar as ``!qt.int<2>``)."""
-    fts = [integer(2) if isinstance(t, BipolarType) else t for t in types]
-    frac = max(t.frac_bits for t in fts)
-    ib = max(t.int_bits for t in fts) + 1
-    if all(t.is_int for t in fts):
-        return integer(ib)
-    return qt.fixed(ib + frac, ib, True)
+union_type = qt.union_type
 
 
 def _widen_to(v: np.ndarray, t: QType, u: FixedPointType) -> np.ndarray:
