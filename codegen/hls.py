@@ -23,7 +23,7 @@ import attrs
 import numpy as np
 
 from fmlc.codegen import cpp as C
-from fmlc.codegen import kernels  # noqa: F401  (registers the qt emission rules)
+from fmlc.codegen import gather, kernels  # noqa: F401  (register the qt emission rules)
 from fmlc.codegen.emit import EMITTERS, Arr, CodegenError, Ctx, ModuleCtx, emit_error
 from fmlc.compiler.builtin import ModuleOp
 from fmlc.compiler.ir import Operation, Value

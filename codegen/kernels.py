@@ -265,9 +265,16 @@ def _move(ctx: Ctx, op: Operation, args: tuple[Arr, ...], index: np.ndarray, fil
     return out
 
 
-def _positions(op: Operation, inputs: list[int]) -> np.ndarray:
+def _moved_shape(ctx: Ctx, v: Any) -> tuple[int, ...]:
+    """The shape a data-movement rule sees: one row when the schedule passes a beat at a time
+    (only last-axis concat and split run per beat)."""
+    shape = _shape(v)
+    return (1,) * (len(shape) - 1) + shape[-1:] if ctx.beat_rows and shape else shape
+
+
+def _positions(ctx: Ctx, op: Operation, inputs: list[int]) -> np.ndarray:
     """Run the op's data movement on element numbers: the source number of each output element."""
-    from_shapes = [_shape(v) for v in op.operands[:len(inputs)]]
+    from_shapes = [_moved_shape(ctx, v) for v in op.operands[:len(inputs)]]
     offsets = np.cumsum([0, *(math.prod(s) for s in from_shapes)])
     arrays = [np.arange(offsets[k], offsets[k + 1]).reshape(s) for k, s in enumerate(from_shapes)]
     if isinstance(op, qt.ReshapeOp):
@@ -281,7 +288,7 @@ def _positions(op: Operation, inputs: list[int]) -> np.ndarray:
         return arrays[0][np.ix_(*ranges)].ravel()
     if isinstance(op, qt.PadOp):
         pads = [a.value for a in op.pads]
-        out = np.full(_shape(op.output), -1, dtype=np.int64)
+        out = np.full(_moved_shape(ctx, op.output), -1, dtype=np.int64)
         out[tuple(slice(pads[i], pads[i] + d) for i, d in enumerate(from_shapes[0]))] = arrays[0]
         return out.ravel()
     raise emit_error(op, "is not a data-movement op")
@@ -289,19 +296,19 @@ def _positions(op: Operation, inputs: list[int]) -> np.ndarray:
 
 @emits(qt.ReshapeOp, qt.TransposeOp, qt.ConcatOp, qt.SliceOp)
 def _data_move(ctx: Ctx, op: Operation, *args: Arr) -> Arr:
-    return _move(ctx, op, args, _positions(op, [a.size for a in args]))
+    return _move(ctx, op, args, _positions(ctx, op, [a.size for a in args]))
 
 
 @emits(qt.PadOp)
 def _pad(ctx: Ctx, op: Operation, x: Arr, value: Arr) -> Arr:
     fill = const_value(op.operands[1])
     fill_e = literal(int(fill.ravel()[0]), x.elem) if fill is not None else value.at(0)
-    return _move(ctx, op, (x,), _positions(op, [x.size]), fill_e)
+    return _move(ctx, op, (x,), _positions(ctx, op, [x.size]), fill_e)
 
 
 @emits(qt.SplitOp)
 def _split(ctx: Ctx, op: Operation, x: Arr) -> tuple[Arr, ...]:
-    shape = _shape(op.input)
+    shape = _moved_shape(ctx, op.input)
     numbers = np.arange(math.prod(shape)).reshape(shape)
     sizes = [r.type.shape[op.axis.value] for r in op.outputs]
     parts = np.split(numbers, np.cumsum(sizes)[:-1], axis=op.axis.value)

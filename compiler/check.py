@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from fmlc.compiler.attributes import FloatType, TensorType
+from fmlc.compiler.attributes import FloatType
 from fmlc.compiler.builtin import ModuleOp
 from fmlc.compiler.diagnostics import FmlcError
 from fmlc.compiler.models import _join, _split_samples, interface_names, main_function
@@ -58,7 +58,7 @@ def run_csim(df_module: ModuleOp, inputs: dict[str, np.ndarray], name: str = "fm
     from fmlc.codegen.hls import build_firmware
     from fmlc.runtime import fixed as fx
     from fmlc.runtime.csim import CsimModel
-    from fmlc.runtime.qt_rules import from_float_raw
+    from fmlc.runtime.qt_rules import from_float_raw, host_array
 
     project = build_firmware(df_module, name)
     func = main_function(df_module)
@@ -69,8 +69,7 @@ def run_csim(df_module: ModuleOp, inputs: dict[str, np.ndarray], name: str = "fm
     for port in project.inputs:
         arg = by_name[port.name]
         t = arg.type
-        dtype = np.float32 if isinstance(t, TensorType) and getattr(t.element, "name", "") == "f32" else np.float64
-        samples = _split_samples(np.asarray(inputs[port.name]).astype(dtype), tuple(t.shape), port.name)
+        samples = _split_samples(host_array(inputs[port.name], t.element), tuple(t.shape), port.name)
         count = len(samples)
         stacked = np.stack([s.reshape(port.shape) for s in samples])
         raws.append(from_float_raw(stacked, port.element))

@@ -34,7 +34,7 @@ from fmlc.compiler.attributes import (
 from fmlc.compiler.diagnostics import verify_error
 from fmlc.compiler.dialect import Dialect, register_dialect
 from fmlc.compiler.ir import Operation
-from fmlc.compiler.opdef import ConstantLike, Pure, op_def, prop, result, var_operand, var_result
+from fmlc.compiler.opdef import ConstantLike, HasCanonicalizer, Pure, op_def, prop, result, var_operand, var_result
 
 QONNX_DOMAINS = ("qonnx.custom_op.general", "onnx.brevitas", "finn.custom_op.general")
 
@@ -161,6 +161,23 @@ SIGNATURES: dict[str, Signature] = {
     "Constant": sig(0, value=tensor(required=True)),
     "Shape": sig(1, start=i(0), end=i()),
     "Cast": sig(1, to=i(required=True), saturate=i(1)),
+    # indexing and scatter (graph networks)
+    "Gather": sig(2, axis=i(0)),
+    "GatherElements": sig(2, axis=i(0)),
+    "GatherND": sig(2, batch_dims=i(0)),
+    "ScatterElements": sig(3, axis=i(0), reduction=s("none")),
+    "ScatterND": sig(3, reduction=s("none")),
+    "Expand": sig(2),
+    "Tile": sig(2),
+    "Where": sig(3),
+    # shape arithmetic and predicates (torch exports)
+    "ConstantOfShape": sig(1, value=tensor()),
+    "Range": sig(3),
+    "Size": sig(1),
+    "ReduceProd": sig((1, 2), axes=ints(), keepdims=i(1), noop_with_empty_axes=i(0)),
+    "Mod": sig(2, fmod=i(0)),
+    "Equal": sig(2), "Less": sig(2), "LessOrEqual": sig(2), "Greater": sig(2), "GreaterOrEqual": sig(2),
+    "Not": sig(1), "And": sig(2), "Or": sig(2), "Xor": sig(2),
     # QONNX quantisers
     "Quant": sig(4, domain=_Q, signed=i(required=True), narrow=i(required=True), rounding_mode=s("ROUND")),
     "IntQuant": sig(4, domain=_Q, signed=i(required=True), narrow=i(required=True), rounding_mode=s("ROUND")),
@@ -177,7 +194,7 @@ class OnnxOp(Operation):
 
     signature: Signature
     op_type: str
-    traits = (Pure(),)
+    traits = (Pure(), HasCanonicalizer())  # constant folding: fmlc.passes.onnx_fold
 
     def verify_(self) -> None:
         sg = self.signature
@@ -213,7 +230,7 @@ def _make_op(op_type: str, sg: Signature) -> type[Operation]:
         default = kind.make(kind.default) if kind.default is not None else None
         fields[name] = prop(kind.attr_class, default=default, optional=not kind.required)
     if op_type == "Constant":
-        fields["traits"] = (Pure(), ConstantLike())
+        fields["traits"] = (Pure(), ConstantLike(), HasCanonicalizer())
     cls = type(f"{op_type}Op", (OnnxOp,), fields)
     return op_def(f"onnx.{op_type}")(cls)
 

@@ -38,7 +38,9 @@ from fmlc.compiler.attributes import (
     Attribute,
     DenseElementsAttr,
     ElementType,
+    FloatType,
     IntegerAttr,
+    IntegerType,
     ParamError,
     ParametrizedType,
     StringAttr,
@@ -394,6 +396,65 @@ def union_type(*types: FixedPointType | BipolarType) -> FixedPointType:
     return fixed(ib + frac, ib, True)
 
 
+def range_type(lo: Fraction, hi: Fraction, frac: int) -> FixedPointType:
+    """The narrowest fixed type with ``frac`` fractional bits holding every multiple of
+    2^-frac in [lo, hi] (unsigned when lo >= 0)."""
+    a, b = lo * 2**frac, hi * 2**frac
+    if a.denominator != 1 or b.denominator != 1:
+        raise ValueError(f"[{lo}, {hi}] is not on the 2^-{frac} grid")
+    a, b = int(a), int(b)
+    if a >= 0:
+        w = max(b.bit_length(), 1)
+        return fixed(w, w - frac, False)
+    w = max((-a - 1).bit_length(), b.bit_length()) + 1
+    return fixed(w, w - frac, True)
+
+
+def sum_type(terms: Sequence[tuple[FixedPointType | BipolarType, int]]) -> FixedPointType:
+    """The exact type of a sum of ``count`` values of each ``type`` in ``terms``."""
+    fts = [(integer(2) if isinstance(t, BipolarType) else t, n) for t, n in terms if n > 0]
+    if not fts:
+        return fixed(1, 1, False)
+    frac = max(t.frac_bits for t, _ in fts)
+    lo = sum((t.min * n for t, n in fts), Fraction(0))
+    hi = sum((t.max * n for t, n in fts), Fraction(0))
+    return range_type(lo, hi, frac)
+
+
+def const_indices(v: Value) -> Any:
+    """The integer values of an index tensor a ``qt.const`` defines (int64 array), else None."""
+    import numpy as np
+
+    raw = const_value(v)
+    if raw is None:
+        return None
+    return np.asarray(raw, np.int64) << -v.type.element.frac_bits  # type: ignore[attr-defined]
+
+
+def in_degree(indices: Any, n: int) -> int:
+    """The most of ``indices`` (normalised: negative from the end, out of range dropped) naming
+    one of ``n`` destinations."""
+    import numpy as np
+
+    i = np.asarray(indices, np.int64).ravel()
+    pos = np.where(i < 0, i + n, i)
+    pos = pos[(pos >= 0) & (pos < n)]
+    return int(np.bincount(pos, minlength=n).max(initial=0)) if pos.size else 0
+
+
+def product_type(factors: Sequence[FixedPointType]) -> FixedPointType:
+    """A type holding exactly the product of one value of each of ``factors`` and every
+    partial product of them (1 when there are none)."""
+    if not factors:
+        return fixed(1, 1, False)
+    biggest = Fraction(1)
+    for t in factors:
+        biggest *= max(abs(t.min), abs(t.max), Fraction(1))
+    frac = sum(t.frac_bits for t in factors)
+    signed = any(t.signed for t in factors)
+    return range_type(-biggest if signed else Fraction(0), biggest, frac)
+
+
 def const_value(v: Value) -> Any:
     """The raw codes (a numpy array) of ``v`` when a ``qt.const`` defines it, else None."""
     owner = getattr(v, "op", None)
@@ -454,6 +515,7 @@ QTensor = TensorOf(QT_ELEMENT)
 FixedTensor = TensorOf(FIXED_ELEMENT)
 BipolarTensor = TensorOf(BIPOLAR_ELEMENT)
 FloatTensor = TensorOf(AnyOf([EqualTo(f32), EqualTo(f64)]))
+HostTensor = TensorOf(AnyOf([EqualTo(f32), EqualTo(f64), _Element((IntegerType,), "an integer type")]))  # a graph input: float, or indices
 
 
 def _fmt(a: Attribute) -> str:
@@ -582,9 +644,9 @@ class ConstOp(Operation):
 
 @op_def("qt.from_float")
 class FromFloatOp(_Unary):
-    """Float → qt: the exact float value converted into the result type."""
+    """Float (or integer) → qt: the exact host value converted into the result type."""
 
-    input = operand(FloatTensor)
+    input = operand(HostTensor)
     output = result(QTensor)
     traits = (Pure(),)
 
@@ -977,10 +1039,92 @@ class ThresholdOp(_Unary):
                                      f"of input dim {axis}")
 
 
+class _IndexElement(Constraint):
+    """An integer element type: a builtin integer, or a fixed type without fractional bits."""
+
+    def check(self, value: Attribute) -> str | None:
+        if isinstance(value, IntegerType) or isinstance(value, FixedPointType) and value.frac_bits <= 0:
+            return None
+        return f"expected an integer type (i64, !qt.int<W>, !qt.fixed<W,I> with I >= W), got {_fmt(value)}"
+
+    def __str__(self) -> str:
+        return "an integer type"
+
+
+IndexTensor = TensorOf(_IndexElement())
+DataTensor = TensorOf(AnyOf([QT_ELEMENT, EqualTo(f32), EqualTo(f64)]))
+SCATTER_REDUCTIONS = ("none", "add", "mul", "max", "min")
+
+
+def _index_count(op: Operation) -> tuple[tuple[int, ...], int]:
+    """The data shape along ``axis`` and the checked axis."""
+    x = _shape(op.input)  # type: ignore[attr-defined]
+    if not x:
+        raise verify_error(op, "input must have rank >= 1")
+    return x, _axis(op, len(x))
+
+
+@op_def("qt.gather")
+class GatherOp(Operation):
+    """``input`` indexed along ``axis`` by ``indices`` (ONNX Gather / torch index_select).
+
+    Result shape: ``input.shape[:axis] + indices.shape + input.shape[axis+1:]``.  An
+    index i with −n ≤ i < 0 counts from the end (n = ``input.shape[axis]``); any other
+    index outside 0..n−1 selects zeros.  The data may be fixed-point or, before
+    ``onnx-to-qt``, float.
+    """
+
+    input = operand(DataTensor)
+    indices = operand(IndexTensor)
+    output = result(DataTensor)
+    axis = prop(IntegerAttr)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        x, axis = _index_count(self)
+        _same_element(self, "result", _elem(self.output), _elem(self.input), "the input")
+        _same_shape(self, "result", _shape(self.output), (*x[:axis], *_shape(self.indices), *x[axis + 1:]))
+
+
+@op_def("qt.scatter")
+class ScatterOp(Operation):
+    """``input`` with ``updates`` reduced into it along ``axis`` at ``indices`` (ONNX
+    ScatterElements with an index constant across the other axes / torch scatter_add_,
+    index_add_, scatter_reduce).
+
+    ``indices`` is 1-D [E]; ``updates`` has ``input``'s shape with E along ``axis``.
+    Destination j receives ``reduce`` (add, mul, max, min) of ``input[j]`` and every
+    update e with ``indices[e]`` = j, computed exactly and converted once into the
+    result type; ``none`` takes the last such update.  A destination no index names
+    keeps ``input[j]`` (converted); indices count from the end when negative and an
+    index outside −n..n−1 is ignored.
+    """
+
+    input = operand(DataTensor)
+    indices = operand(TensorOf(_IndexElement(), rank=1))
+    updates = operand(DataTensor)
+    output = result(DataTensor)
+    axis = prop(IntegerAttr)
+    reduce = prop(StringAttr, default=StringAttr("add"))
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        x, axis = _index_count(self)
+        if self.reduce.value not in SCATTER_REDUCTIONS:
+            raise verify_error(self, f"reduce = '{self.reduce.value}' is not one of "
+                                     f"{', '.join(SCATTER_REDUCTIONS)}")
+        e = _shape(self.indices)[0]
+        _same_shape(self, "updates", _shape(self.updates), (*x[:axis], e, *x[axis + 1:]))
+        _same_shape(self, "result", _shape(self.output), x)
+        floats = [isinstance(_elem(v), FloatType) for v in (self.input, self.updates, self.output)]
+        if any(floats) and not all(floats):
+            raise verify_error(self, "input, updates and result must all be float or all fixed-point")
+
+
 QT_OPS: tuple[type[Operation], ...] = (
     ConstOp, FromFloatOp, ToFloatOp, CastOp, DenseOp, ConvOp, AddOp, SubOp, MulOp, ReluOp, LeakyReluOp,
     ClipOp, MaxPoolOp, AvgPoolOp, ReshapeOp, TransposeOp, ConcatOp, SplitOp, SliceOp, PadOp, LutOp,
-    SoftmaxOp, BipolarDenseOp, ThresholdOp,
+    SoftmaxOp, BipolarDenseOp, ThresholdOp, GatherOp, ScatterOp,
 )
 
 QT = Dialect("qt", ops=list(QT_OPS), attributes=list(QT_TYPES))

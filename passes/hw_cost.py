@@ -71,4 +71,18 @@ def step_latency(op: Operation, reuse: int) -> int:
         return max(math.ceil(math.log2(max(k, 2))), 1) + 1
     if isinstance(op, (qt.ReshapeOp, qt.TransposeOp, qt.ConcatOp, qt.SplitOp, qt.SliceOp, qt.PadOp)):
         return 0
+    if isinstance(op, qt.GatherOp):  # wiring, or one multiplexer
+        return 0 if qt.const_value(op.indices) is not None else 1
+    if isinstance(op, qt.ScatterOp):  # a balanced tree per destination, or a chain of E updates
+        terms = scatter_terms(op)
+        if terms is None:
+            return op.indices.type.shape[0] + 1  # type: ignore[attr-defined]
+        return max(math.ceil(math.log2(max(terms, 1))), 0) + 1 if op.reduce.value != "none" else 0
     return 1
+
+
+def scatter_terms(op: qt.ScatterOp) -> int | None:
+    """The most updates one destination receives (constant indices), else None."""
+    values = qt.const_indices(op.indices)
+    shape = op.input.type.shape  # type: ignore[attr-defined]
+    return None if values is None else qt.in_degree(values, shape[op.axis.value % len(shape)])

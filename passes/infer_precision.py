@@ -35,9 +35,9 @@ from fmlc.runtime.interpreter import Interpreter, TypedArray, rule_for
 
 Range = tuple[np.ndarray, np.ndarray]  # raw codes (lo, hi) in the value's type
 
-ACCUMULATORS = (qt.DenseOp, qt.ConvOp, qt.AddOp, qt.SubOp, qt.MulOp, qt.LeakyReluOp, qt.BipolarDenseOp)
+ACCUMULATORS = (qt.DenseOp, qt.ConvOp, qt.AddOp, qt.SubOp, qt.MulOp, qt.LeakyReluOp, qt.BipolarDenseOp, qt.ScatterOp)
 FOLLOWERS = (qt.ReluOp, qt.MaxPoolOp)  # may narrow to their own range
-MOVERS = (qt.ReshapeOp, qt.TransposeOp, qt.SliceOp, qt.SplitOp)  # results keep their input's element type
+MOVERS = (qt.ReshapeOp, qt.TransposeOp, qt.SliceOp, qt.SplitOp, qt.GatherOp)  # results keep their input's element type
 MONOTONE = (qt.ReluOp, qt.MaxPoolOp, qt.AvgPoolOp, qt.ReshapeOp, qt.TransposeOp, qt.SliceOp, qt.SplitOp,
             qt.ConcatOp, qt.PadOp, qt.AddOp, qt.ClipOp, qt.CastOp, qt.ThresholdOp, qt.DenseOp, qt.ConvOp)
 BLOCKERS = (qt.ConcatOp, qt.PadOp)  # need their operands' element types to stay as they are
@@ -140,11 +140,52 @@ class _Analysis:
             return None
         if isinstance(op, qt.ClipOp):
             return [tuple(self.evaluate(op, [b, rs[1][0], rs[2][1]], wide)[0] for b in rs[0])]  # type: ignore
+        if isinstance(op, (qt.GatherOp, qt.ScatterOp)):
+            return self._indexed_range(op, rs)
         if isinstance(op, MONOTONE):
             lo = self.evaluate(op, [r[0] for r in rs], wide)
             hi = self.evaluate(op, [r[1] for r in rs], wide)
             return list(zip(lo, hi, strict=True))
         return None
+
+    def _indexed_range(self, op: qt.GatherOp | qt.ScatterOp, rs: list[Range]) -> list[Range] | None:
+        """Gather and scatter: monotone in the data for a constant index; for a runtime one, any
+        row may land anywhere (a gather may also read zero)."""
+        index = qt.const_value(op.indices)
+        t = _elem(op.results[0])
+        if index is not None:
+            if isinstance(op, qt.GatherOp):
+                return [tuple(self.evaluate(op, [b, index], t)[0] for b in rs[0])]  # type: ignore[misc]
+            if op.reduce.value == "mul":
+                return None
+            return [tuple(self.evaluate(op, [d, index, u], t)[0] for d, u in zip(rs[0], rs[2], strict=True))]  # type: ignore[misc]
+        axis = op.axis.value % len(op.input.type.shape)  # type: ignore[attr-defined]
+        if isinstance(op, qt.GatherOp):
+            lo = np.minimum(np.min(rs[0][0], axis=axis, keepdims=True), 0)
+            hi = np.maximum(np.max(rs[0][1], axis=axis, keepdims=True), 0)
+            shape = op.results[0].type.shape  # type: ignore[attr-defined]
+            return [(np.broadcast_to(lo, shape) if lo.ndim == len(shape) else _full(op.results[0])[0],
+                     np.broadcast_to(hi, shape) if hi.ndim == len(shape) else _full(op.results[0])[1])]
+        reduce = op.reduce.value
+        if reduce not in ("add", "max", "min"):
+            return None
+        n, e = op.input.type.shape[axis], op.indices.type.shape[0]  # type: ignore[attr-defined]
+        ignored, first = np.full(e, n, np.int64), np.zeros(e, np.int64)
+
+        def dest(d: np.ndarray) -> np.ndarray:  # the destination in result codes
+            return self.evaluate(op, [d, ignored, rs[2][0]], t)[0]
+
+        def row0(d: np.ndarray, u: np.ndarray) -> np.ndarray:  # every update reduced into row 0
+            out = self.evaluate(op, [d, first, u], t)[0]
+            return np.take(out, [0], axis=axis)
+
+        zeros = np.zeros_like(rs[0][0])
+        (d_lo, d_hi), (u_lo, u_hi) = rs[0], rs[2]
+        if reduce == "add":
+            return [(dest(d_lo) + row0(zeros, np.minimum(u_lo, 0)), dest(d_hi) + row0(zeros, np.maximum(u_hi, 0)))]
+        if reduce == "max":
+            return [(dest(d_lo), np.maximum(dest(d_hi), row0(d_lo, u_hi)))]
+        return [(np.minimum(dest(d_lo), row0(d_hi, u_lo)), dest(d_hi))]
 
     def visit(self, op: Operation, narrow: bool) -> None:
         if isinstance(op, qt.ConstOp):

@@ -32,6 +32,7 @@ from fmlc.compiler.attributes import (
     DenseElementsAttr,
     FloatType,
     FunctionType,
+    IntegerType,
     NoneType,
     TensorType,
     TypeAttr,
@@ -82,7 +83,7 @@ LOWERINGS: dict[str, Lowering] = {}
 
 
 def lowering(*op_types: str) -> Callable[[Lowering], Lowering]:
-    """Register ``fn(conv, op)`` as the lowering of the ONNX ``op_types``."""
+    """Register ``fn(conv, op)`` as the lowering of the ONNX ``op_types`` (or of ops named so)."""
 
     def wrap(fn: Lowering) -> Lowering:
         for t in op_types:
@@ -90,6 +91,12 @@ def lowering(*op_types: str) -> Callable[[Lowering], Lowering]:
         return fn
 
     return wrap
+
+
+def lowering_key(op: Operation) -> str:
+    """The key an op's lowering is registered under: the ONNX op type, or the op name
+    (``qt.gather``) for the non-onnx ops a rewrite pattern put into the graph."""
+    return op.op_type if isinstance(op, onnx_d.OnnxOp) else op.name
 
 
 def inverse(perm: Sequence[int]) -> tuple[int, ...]:
@@ -204,7 +211,9 @@ class Converter:
                 ) -> Lowered:
         """The ``qt`` tensor of ONNX value ``v`` (optionally in layout ``perm``)."""
         it = self.items.get(v)
-        if it is None and v in self._args:
+        if it is None and v in self._args and isinstance(v.type.element, IntegerType):  # type: ignore[attr-defined]
+            it = self.input(v, self.config.integer_input(v.name_hint or ""), exact=True)
+        elif it is None and v in self._args:
             it = self.input(v, as_type or self.config.input(v.name_hint or ""), exact=as_type is not None)
         elif isinstance(it, Const):
             it = Lowered(self.exact_const(it.array))
@@ -279,8 +288,9 @@ class Converter:
         with np.errstate(all="ignore"):
             out = rule(self._interp, op, *args)
         outs = list(out) if isinstance(out, (tuple, list)) else [out]
-        quantised = op.op_type in QUANTISERS or (
-            op.op_type in DATA_MOVEMENT and any(isinstance(self.items.get(v), Const) and self.items[v].quantised
+        key = lowering_key(op)
+        quantised = key in QUANTISERS or (
+            key in DATA_MOVEMENT and any(isinstance(self.items.get(v), Const) and self.items[v].quantised
                                                 for v in op.operands[:1]))
         return [Const(np.asarray(o.data if isinstance(o, TypedArray) else o), quantised) for o in outs]
 
@@ -293,7 +303,7 @@ class Converter:
                 self._return(op)
             elif isinstance(op, onnx_d.NoValueOp):
                 self.items[op.result] = None
-            elif isinstance(op, onnx_d.OnnxOp):
+            elif isinstance(op, onnx_d.OnnxOp) or op.name in LOWERINGS:
                 self._convert(op)
             else:
                 raise self.error("is not an onnx-dialect op; onnx-to-qt expects an imported model")
@@ -307,7 +317,7 @@ class Converter:
             for r, c in zip(op.results, folded, strict=False):
                 self.items[r] = c
             return
-        fn = LOWERINGS.get(op.op_type)
+        fn = LOWERINGS.get(lowering_key(op))
         if fn is None:
             raise self.error("has no lowering to the qt dialect")
         out = fn(self, op)
@@ -398,7 +408,7 @@ class OnnxToQt(Pass):
         if not isinstance(cfg, PrecisionConfig) or self.default_precision:
             cfg = load_config(ctx.config.get("config_file"), self.default_precision or
                               ctx.config.get("default_precision"))
-        from fmlc.passes import lower_layers, lower_quant, lower_shape  # noqa: F401  (register lowerings)
+        from fmlc.passes import lower_gather, lower_layers, lower_quant, lower_shape  # noqa: F401  (lowerings)
 
         names: set[str] = set()
         for f in [o for o in op.walk() if isinstance(o, FuncOp)]:

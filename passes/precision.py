@@ -30,11 +30,12 @@ import attrs
 import numpy as np
 
 from fmlc.compiler.diagnostics import FmlcError
-from fmlc.dialects.qt import FixedPointType, FixedType, fixed
+from fmlc.dialects.qt import FixedPointType, FixedType, fixed, integer
 
 DEFAULT_PRECISION = "fixed<16,6>"
 DEFAULT_TABLE_SIZE = 1024
 MAX_EXACT_BITS = 128  # widest exact type given to a float constant
+INTEGER_INPUT = integer(16)  # port type of an integer graph input (edge_index) unless configured
 
 _LAYER_KEYS = {"precision", "weight", "bias", "result", "table_size", "table_range", "reuse_factor", "strategy",
                "io"}
@@ -95,6 +96,11 @@ class PrecisionConfig:
 
     def input(self, name: str) -> FixedPointType:
         return self._type(self.inputs.get(name, {}), "precision", self.default, f"input.{name}")
+
+    def integer_input(self, name: str) -> FixedPointType:
+        """The port type of an integer graph input (indices): ``[input.NAME] precision`` or
+        ``!qt.int<16>``."""
+        return self._type(self.inputs.get(name, {}), "precision", INTEGER_INPUT, f"input.{name}")
 
     @staticmethod
     def _type(raw: dict[str, Any], key: str, default: FixedPointType, where: str) -> FixedPointType:

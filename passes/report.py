@@ -17,8 +17,12 @@ One row per ``df.process``: the anchor op (``dense 16x64 +relu +cast``), the sch
   1/sum).  Comparisons, tables and casts count nothing.
 * A MAC process with reuse R uses each multiplier and adder R times per beat, so it
   instantiates ceil(multiplications / R) multipliers and ceil(adders / R) adders.
+* ``qt.scatter`` add/mul: with constant indices, (updates landing − 1) adders or
+  multipliers per destination element (a balanced tree); with runtime indices one per
+  update and element (the accumulate chain).  Gathers are wires or multiplexers: nothing.
 * Weight bits: every constant in the process body (weights, biases, tables), stored
-  where ``storage`` says.
+  where ``storage`` says; gather/scatter indices and scatter destinations of a constant
+  graph are wiring and literals, not stored.
 
 The critical path is the longest path through the graph of ports, forks and processes
 with the processes' ``latency`` (ports and forks 0); the interval is the largest
@@ -161,12 +165,35 @@ def _arith(op: Operation) -> _Arith:
         k = math.prod(a.value for a in op.kernel)
         return _Arith(mults=_per_row(out.num_elements * _is_mult(k), out),
                       adders=_per_row(out.num_elements * (k - 1), out))
+    if isinstance(op, qt.ScatterOp):
+        return _scatter(op)
     if isinstance(op, qt.SoftmaxOp):
         n = op.input.type.shape[op.axis.value]
         wide = min(op.exp_table.type.element.storage_bits, op.inv_table.type.element.storage_bits)
         return _Arith(_per_row(out.num_elements, out), wide >= DSP_MIN_WIDTH,
                       _per_row(out.num_elements // n * (n - 1), out))
     return _Arith()
+
+
+def _scatter(op: qt.ScatterOp) -> _Arith:
+    """Constant indices: a tree of (terms − 1) adders or multipliers per destination element;
+    runtime indices: one per update and element (the accumulate chain)."""
+    out = op.output.type
+    reduce = op.reduce.value
+    if reduce not in ("add", "mul"):
+        return _Arith()
+    shape = op.input.type.shape
+    axis = op.axis.value % len(shape)
+    values = qt.const_indices(op.indices)
+    per_column = math.prod(shape) // shape[axis]
+    if values is None:
+        units = op.indices.type.shape[0] * per_column
+    else:
+        counts = np.bincount(np.where(values < 0, values + shape[axis], values), minlength=shape[axis])
+        units = sum(max(int(c) - 1, 0) for c in counts) * per_column
+    if reduce == "add":
+        return _Arith(adders=_per_row(units, out))
+    return _Arith(_per_row(units, out), min(_width(op.input), _width(op.updates)) >= DSP_MIN_WIDTH)
 
 
 # ----------------------------------------------------------------------------- rows
@@ -191,7 +218,20 @@ def kind(proc: df.ProcessOp) -> str:
         text += f" g{a.groups.value}" if a.groups.value > 1 else ""
     elif isinstance(a, (qt.MaxPoolOp, qt.AvgPoolOp)):
         text += " " + "x".join(str(k.value) for k in a.kernel)
+    elif isinstance(a, (qt.GatherOp, qt.ScatterOp)):
+        text += _indexed(a)
     return " ".join([text, *(f"+{_short(op)}" for op in ops[1:])])
+
+
+def _indexed(op: qt.GatherOp | qt.ScatterOp) -> str:
+    """`` 16←8 wiring`` / `` add 16→8 tree≤4`` / `` add 16→8 loop`` (runtime indices)."""
+    n = op.input.type.shape[op.axis.value % len(op.input.type.shape)]
+    e = op.indices.type.num_elements
+    const = qt.const_indices(op.indices) is not None
+    if isinstance(op, qt.GatherOp):
+        return f" {e}←{n} {'wiring' if const else 'mux'}"
+    how = f"tree≤{hw_cost.scatter_terms(op)}" if const else "loop"
+    return f" {op.reduce.value} {e}→{n} {how}"
 
 
 def process_name(proc: df.ProcessOp) -> str:
@@ -199,9 +239,19 @@ def process_name(proc: df.ProcessOp) -> str:
     return str(proc.layer.value)
 
 
+def _wiring(op: Operation) -> bool:
+    """A constant that only gather/scatter indices and scatter destinations use: wires and literals."""
+    if not op.results:
+        return False
+    v = op.results[0]
+    return all(v is u.indices or isinstance(u, qt.ScatterOp) and v is u.input
+               if isinstance(u, (qt.GatherOp, qt.ScatterOp)) else False for u in v.users)
+
+
 def _weight_bits(proc: df.ProcessOp) -> int:
     return sum(attr.type.num_elements * attr.type.element.storage_bits
-               for op in proc.block.ops for attr in op.properties.values() if isinstance(attr, DenseElementsAttr))
+               for op in proc.block.ops if not _wiring(op)
+               for attr in op.properties.values() if isinstance(attr, DenseElementsAttr))
 
 
 def process_row(proc: df.ProcessOp) -> ProcessRow:

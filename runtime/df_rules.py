@@ -38,7 +38,7 @@ from fmlc.compiler.location import UnknownLoc
 from fmlc.dialects import df
 from fmlc.runtime import fixed as fx
 from fmlc.runtime.interpreter import Interpreter, InterpretError, TypedArray, impl, interpret_error
-from fmlc.runtime.qt_rules import from_float_raw
+from fmlc.runtime.qt_rules import from_float_raw, host_array
 
 
 class Channel:
@@ -334,7 +334,7 @@ class Dataflow:
     def source(self, op: df.FromFloatOp, x: TypedArray) -> list[Channel]:
         if op not in self.nodes:
             t: df.StreamType = op.output.type
-            data = np.asarray(x.data, dtype=np.float32 if x.type.element.name == "f32" else np.float64)  # type: ignore[attr-defined]
+            data = host_array(x.data, x.type.element)  # type: ignore[attr-defined]
             raw = fx.as_raw(np.asarray(from_float_raw(data, t.element)).reshape(-1), t.element, check=False)  # type: ignore[arg-type]
             self._add(_Source(op, self._channel(op.output, raw)))
         return [self.channels[op.output]]

@@ -12,6 +12,16 @@ arithmetic ops (Add, Sub, Mul, Div, Neg, Relu, LeakyRelu, PRelu, Clip) are singl
 IEEE float32 operations, hence exact too; HardSigmoid is ``alpha * x + beta`` in
 two rounded float32 steps, as onnxruntime and the ONNX reference compute it.
 
+The indexing ops (Gather, GatherElements, GatherND, ScatterElements, ScatterND,
+Expand, Tile, Where) only move values, so they are exact; negative indices count
+from the end and an index outside [-n, n-1] is an interpreter error at the op.
+The scatter reductions apply the updates one after the other in the order of the
+updates, in the element type, as onnxruntime does (duplicates with reduction
+``none``: the last update wins; ``max`` / ``min`` keep onnxruntime's handling of
+NaN and signed zeros).  Range accumulates ``start + delta + ...`` in the element
+type as onnxruntime does; ReduceProd of floats is a float64 product rounded once.
+Integer and bool tensors (shapes, indices, predicates) keep their element type.
+
 The QONNX ops (Quant / IntQuant, BipolarQuant, Trunc v1 and v2, MultiThreshold)
 follow qonnx's numpy float32 code step for step (``x / s + z`` in float32, clip,
 round, ``(y - z) * s`` in float32), so their results are bit-identical to
@@ -611,6 +621,296 @@ def _cast(interp: Interpreter, op, x: TypedArray) -> np.ndarray:
         a = np.trunc(a)  # float -> int truncates toward zero
     with np.errstate(all="ignore"):
         return a.astype(dtype)
+
+
+# ----------------------------------------------------------------------------- indexing and scatter
+#
+# Indices are int32 or int64; a negative index counts from the end of its axis, so the valid
+# range along an axis of size n is [-n, n-1] and anything else is an interpreter error at the
+# op (the importer's placeholder indices are zeros, always in range for a non-empty axis).
+
+
+def _indices(op, idx: np.ndarray, dim: int, what: str = "index") -> np.ndarray:
+    """Integer indices into an axis of size ``dim``, negative ones wrapped, as int64."""
+    if not np.issubdtype(idx.dtype, np.integer):
+        raise interpret_error(op, f"indices must be integers, got {idx.dtype}")
+    idx = idx.astype(np.int64)
+    bad = (idx < -dim) | (idx >= dim)
+    if bad.any():
+        pos = tuple(int(k) for k in np.argwhere(bad)[0])
+        where = f" at position {list(pos)}" if pos else ""
+        raise interpret_error(op, f"{what} {int(idx[pos])}{where} is out of range for an axis of size {dim} "
+                                  f"(valid: {-dim} to {dim - 1})" if dim else
+                              f"{what} {int(idx[pos])}{where} indexes an empty axis")
+    return np.where(idx < 0, idx + dim, idx)
+
+
+def _rank_at_least_1(op, a: np.ndarray, what: str = "data") -> None:
+    if a.ndim < 1:
+        raise interpret_error(op, f"{what} must have rank >= 1, got a scalar")
+
+
+@_rule("Gather")
+def _gather(interp: Interpreter, op, x: TypedArray, indices: TypedArray) -> np.ndarray:
+    a = _arr(x)
+    _rank_at_least_1(op, a)
+    axis = _axis(op, op.attr("axis"), a.ndim)
+    return np.take(a, _indices(op, _arr(indices), a.shape[axis]), axis=axis)
+
+
+@_rule("GatherElements")
+def _gather_elements(interp: Interpreter, op, x: TypedArray, indices: TypedArray) -> np.ndarray:
+    a, idx = _arr(x), _arr(indices)
+    _rank_at_least_1(op, a)
+    axis = _axis(op, op.attr("axis"), a.ndim)
+    if idx.ndim != a.ndim or any(i > d for k, (i, d) in enumerate(zip(idx.shape, a.shape, strict=True))
+                                 if k != axis):
+        raise interpret_error(op, f"indices of shape {idx.shape} do not fit data of shape {a.shape} "
+                                  f"(same rank, no larger off axis {axis})")
+    grid: list[np.ndarray] = list(np.indices(idx.shape, sparse=True))
+    grid[axis] = _indices(op, idx, a.shape[axis])
+    return a[tuple(grid)]
+
+
+@_rule("GatherND")
+def _gather_nd(interp: Interpreter, op, x: TypedArray, indices: TypedArray) -> np.ndarray:
+    a, idx = _arr(x), _arr(indices)
+    b = op.attr("batch_dims")
+    if idx.ndim < 1 or not 0 <= b < min(a.ndim, idx.ndim):
+        raise interpret_error(op, f"batch_dims {b} does not fit data of rank {a.ndim} and indices of rank {idx.ndim}")
+    if a.shape[:b] != idx.shape[:b]:
+        raise interpret_error(op, f"the batch dimensions differ: data {a.shape[:b]}, indices {idx.shape[:b]}")
+    k = idx.shape[-1]
+    if not 1 <= k <= a.ndim - b:
+        raise interpret_error(op, f"the last dimension of the indices ({k}) must be 1 to {a.ndim - b}")
+    nb, m = math.prod(a.shape[:b]), math.prod(idx.shape[b:-1])
+    data = a.reshape(nb, *a.shape[b:])
+    ix = idx.reshape(nb, m, k)
+    cols = [_indices(op, ix[..., j], a.shape[b + j]) for j in range(k)]
+    out = data[(np.arange(nb)[:, None], *cols)]  # (nb, m, *rest)
+    return out.reshape(*idx.shape[:-1], *a.shape[b + k:])
+
+
+_REDUCTIONS = ("none", "add", "mul", "max", "min")
+
+
+def _scatter_into(op, out: np.ndarray, targets: np.ndarray, updates: np.ndarray) -> None:
+    """``out[targets[j]] (op)= updates[j]`` for j in order: rows of ``out`` (N, *rest) get the
+    rows of ``updates`` (M, *rest) as onnxruntime applies them, one update after the other."""
+    reduction = op.attr("reduction")
+    if reduction == "none":  # duplicates: the last update wins
+        uniq, first = np.unique(targets[::-1], return_index=True)
+        out[uniq] = updates[len(targets) - 1 - first]
+    elif reduction in ("add", "mul"):  # sequential, in the element type
+        with np.errstate(all="ignore"):
+            (np.add if reduction == "add" else np.multiply).at(out, targets, updates)
+    elif reduction in ("max", "min"):
+        # onnxruntime keeps the accumulator a only when b < a (max) / a < b (min), else takes the
+        # update b: a NaN update replaces, a NaN accumulator is replaced, ties go to the update
+        # (max(-0, +0) is +0).  No numpy ufunc does that, so apply the k-th update of every
+        # target in round k (within a round each target appears once).
+        order = np.argsort(targets, kind="stable")
+        st = targets[order]
+        starts = np.flatnonzero(np.r_[True, st[1:] != st[:-1]]) if len(st) else np.zeros(0, np.int64)
+        rank = np.empty(len(targets), np.int64)
+        rank[order] = np.arange(len(st)) - np.repeat(starts, np.diff(np.r_[starts, len(st)]))
+        for r in range(int(rank.max()) + 1 if len(rank) else 0):
+            sel = np.flatnonzero(rank == r)
+            t = targets[sel]
+            acc, new = out[t], updates[sel]
+            keep = new < acc if reduction == "max" else acc < new
+            out[t] = np.where(keep, acc, new)
+    else:
+        raise interpret_error(op, f"unknown reduction '{reduction}' (one of {', '.join(_REDUCTIONS)})")
+
+
+def _same_type(op, a: np.ndarray, u: np.ndarray) -> None:
+    if a.dtype != u.dtype:
+        raise interpret_error(op, f"data and updates have different element types ({a.dtype} and {u.dtype})")
+
+
+@_rule("ScatterElements")
+def _scatter_elements(interp: Interpreter, op, x: TypedArray, indices: TypedArray,
+                      updates: TypedArray) -> np.ndarray:
+    a, idx, upd = _arr(x), _arr(indices), _arr(updates)
+    _rank_at_least_1(op, a)
+    _same_type(op, a, upd)
+    axis = _axis(op, op.attr("axis"), a.ndim)
+    if idx.shape != upd.shape or idx.ndim != a.ndim or any(
+            i > d for k, (i, d) in enumerate(zip(idx.shape, a.shape, strict=True)) if k != axis):
+        raise interpret_error(op, f"indices {idx.shape} and updates {upd.shape} do not fit data of shape "
+                                  f"{a.shape} (same shape, same rank as data, no larger off axis {axis})")
+    grid = [np.broadcast_to(g, idx.shape) for g in np.indices(idx.shape, sparse=True)]
+    grid[axis] = _indices(op, idx, a.shape[axis])
+    targets = np.ravel_multi_index(tuple(grid), a.shape).reshape(-1)
+    out = a.copy().reshape(-1)
+    _scatter_into(op, out, targets, upd.reshape(-1))
+    return out.reshape(a.shape)
+
+
+@_rule("ScatterND")
+def _scatter_nd(interp: Interpreter, op, x: TypedArray, indices: TypedArray, updates: TypedArray) -> np.ndarray:
+    a, idx, upd = _arr(x), _arr(indices), _arr(updates)
+    _rank_at_least_1(op, a)
+    _same_type(op, a, upd)
+    k = idx.shape[-1] if idx.ndim else 0
+    if not 1 <= k <= a.ndim:
+        raise interpret_error(op, f"the last dimension of the indices ({k}) must be 1 to {a.ndim}")
+    want = (*idx.shape[:-1], *a.shape[k:])
+    if upd.shape != want:
+        raise interpret_error(op, f"updates have shape {upd.shape}, expected {want}")
+    cols = [_indices(op, idx[..., j], a.shape[j]) for j in range(k)]
+    targets = np.ravel_multi_index(tuple(cols), a.shape[:k]).reshape(-1)
+    out = a.copy().reshape(math.prod(a.shape[:k]), *a.shape[k:])
+    _scatter_into(op, out, targets, upd.reshape(len(targets), *a.shape[k:]))
+    return out.reshape(a.shape)
+
+
+def _broadcast_shape(op, *shapes: Sequence[int]) -> tuple[int, ...]:
+    try:
+        return tuple(np.broadcast_shapes(*(tuple(s) for s in shapes)))
+    except ValueError:
+        raise interpret_error(op, "shapes " + ", ".join(str(tuple(s)) for s in shapes)
+                              + " do not broadcast") from None
+
+
+@_rule("Expand")
+def _expand(interp: Interpreter, op, x: TypedArray, shape: TypedArray) -> np.ndarray:
+    a, dims = _arr(x), _ints(shape)
+    if min(dims, default=0) < 0:
+        raise interpret_error(op, f"shape {dims} has a negative dimension")
+    return np.array(np.broadcast_to(a, _broadcast_shape(op, a.shape, dims)))
+
+
+@_rule("Tile")
+def _tile(interp: Interpreter, op, x: TypedArray, repeats: TypedArray) -> np.ndarray:
+    a, reps = _arr(x), _ints(repeats)
+    if len(reps) != a.ndim or min(reps, default=0) < 0:
+        raise interpret_error(op, f"repeats {reps} must be {a.ndim} non-negative counts")
+    return np.tile(a, reps)
+
+
+@_rule("Where")
+def _where(interp: Interpreter, op, cond: TypedArray, x: TypedArray, y: TypedArray) -> np.ndarray:
+    c, a, b = _arr(cond), _arr(x), _arr(y)
+    if c.dtype != np.bool_:
+        raise interpret_error(op, f"the condition must be bool, got {c.dtype}")
+    if a.dtype != b.dtype:
+        raise interpret_error(op, f"X and Y have different element types ({a.dtype} and {b.dtype})")
+    _broadcast_shape(op, c.shape, a.shape, b.shape)
+    return np.where(c, a, b)
+
+
+# ----------------------------------------------------------------------------- shape arithmetic and predicates
+
+
+@_rule("ConstantOfShape")
+def _constant_of_shape(interp: Interpreter, op, shape: TypedArray) -> np.ndarray:
+    dims = _ints(shape)
+    if min(dims, default=0) < 0:
+        raise interpret_error(op, f"shape {dims} has a negative dimension")
+    value = op.attr("value")
+    if value is None:
+        return np.zeros(dims, dtype=np.float32)
+    v = np.array(value.data, dtype=element_dtype(value.type.element)).reshape(-1)
+    if v.size != 1:
+        raise interpret_error(op, f"value must hold one element, it holds {v.size}")
+    return np.full(dims, v[0], dtype=v.dtype)
+
+
+def _scalar(op, v: TypedArray, name: str) -> np.ndarray:
+    a = _arr(v)
+    if a.size != 1:
+        raise interpret_error(op, f"{name} must be a scalar, got shape {a.shape}")
+    return a.reshape(())
+
+
+@_rule("Range")
+def _range(interp: Interpreter, op, start: TypedArray, limit: TypedArray, delta: TypedArray) -> np.ndarray:
+    s, lim, d = (_scalar(op, v, n) for v, n in ((start, "start"), (limit, "limit"), (delta, "delta")))
+    if not s.dtype == lim.dtype == d.dtype:
+        raise interpret_error(op, f"start, limit and delta have different element types "
+                                  f"({s.dtype}, {lim.dtype}, {d.dtype})")
+    if d == 0:
+        raise interpret_error(op, "delta must not be zero")
+    # as onnxruntime: n = ceil((limit - start) / delta), the difference in the element type and
+    # the quotient in double; the values accumulate in the element type (start, start + delta, ...)
+    with np.errstate(all="ignore"):
+        q = float(lim - s) / float(d)
+    if not math.isfinite(q):
+        raise interpret_error(op, f"cannot count the elements of Range({s}, {lim}, {d})")
+    n = max(math.ceil(q), 0)
+    if not _is_float(s):
+        return (s.astype(np.int64) + np.arange(n, dtype=np.int64) * d.astype(np.int64)).astype(s.dtype)
+    out = np.full(n, d, dtype=s.dtype)
+    if n:
+        out[0] = s
+    return np.add.accumulate(out, dtype=s.dtype)
+
+
+@_rule("Size")
+def _size(interp: Interpreter, op, x: TypedArray) -> np.ndarray:
+    return np.array(np.size(x.data), dtype=np.int64)
+
+
+@_rule("ReduceProd")
+def _reduce_prod(interp: Interpreter, op, x: TypedArray, axes: TypedArray | None = None) -> np.ndarray:
+    a = _arr(x)
+    ax = _ints(axes) if _present(axes) else (op.attr("axes") or [])
+    if not ax and op.attr("noop_with_empty_axes"):
+        return a
+    dims = tuple(sorted({_axis(op, k, a.ndim) for k in ax})) if ax else tuple(range(a.ndim))
+    keep = bool(op.attr("keepdims"))
+    if _is_float(a):  # the product in float64, rounded once
+        return _like(np.prod(a.astype(np.float64), axis=dims, keepdims=keep), a)
+    return np.prod(a, axis=dims, keepdims=keep).astype(a.dtype)
+
+
+@_rule("Mod")
+def _mod(interp: Interpreter, op, a: TypedArray, b: TypedArray) -> np.ndarray:
+    x, y = _arr(a), _arr(b)
+    if x.dtype != y.dtype:
+        raise interpret_error(op, f"operands have different element types ({x.dtype} and {y.dtype})")
+    fmod = bool(op.attr("fmod"))
+    if _is_float(x) and not fmod:
+        raise interpret_error(op, "Mod of floating-point tensors needs fmod = 1")
+    # fmod = 1: the C fmod (sign of the dividend); 0: the sign of the divisor.  An integer
+    # division by zero gives 0 (the importer's placeholders are zeros).
+    with np.errstate(all="ignore"):
+        return (np.fmod if fmod else np.mod)(x, y).astype(x.dtype, copy=False)
+
+
+def _compare(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable:
+    def rule(interp: Interpreter, op, a: TypedArray, b: TypedArray) -> np.ndarray:
+        x, y = _arr(a), _arr(b)
+        if x.dtype != y.dtype:
+            raise interpret_error(op, f"operands have different element types ({x.dtype} and {y.dtype})")
+        _broadcast_shape(op, x.shape, y.shape)
+        return np.asarray(fn(x, y), dtype=bool)
+
+    return rule
+
+
+def _logical(fn: Callable[..., np.ndarray]) -> Callable:
+    def rule(interp: Interpreter, op, *operands: TypedArray) -> np.ndarray:
+        xs = [_arr(v) for v in operands]
+        if any(x.dtype != np.bool_ for x in xs):
+            raise interpret_error(op, f"operands must be bool, got {', '.join(str(x.dtype) for x in xs)}")
+        _broadcast_shape(op, *(x.shape for x in xs))
+        return np.asarray(fn(*xs), dtype=bool)
+
+    return rule
+
+
+_rule("Equal")(_compare(np.equal))
+_rule("Less")(_compare(np.less))
+_rule("LessOrEqual")(_compare(np.less_equal))
+_rule("Greater")(_compare(np.greater))
+_rule("GreaterOrEqual")(_compare(np.greater_equal))
+_rule("Not")(_logical(np.logical_not))
+_rule("And")(_logical(np.logical_and))
+_rule("Or")(_logical(np.logical_or))
+_rule("Xor")(_logical(np.logical_xor))
 
 
 # ----------------------------------------------------------------------------- QONNX quantisers

@@ -10,11 +10,12 @@ docs/qt-dialect.md states the semantics these rules implement.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from fmlc.compiler.attributes import DenseElementsAttr, TensorType
+from fmlc.compiler.attributes import DenseElementsAttr, IntegerType, TensorType
 from fmlc.dialects import qt
 from fmlc.dialects.qt import BipolarType, FixedPointType, integer, window_output_size
 from fmlc.runtime import fixed as fx
@@ -121,8 +122,18 @@ def _const(interp: Interpreter, op: qt.ConstOp) -> np.ndarray:
     return fx.as_raw(op.value.data, op.value.type.element, check=False)
 
 
+def host_array(data: Any, elem: Any) -> np.ndarray:
+    """Host data for a graph input of element type ``elem``: float32, float64 or (indices) int64."""
+    if isinstance(elem, IntegerType):
+        return np.asarray(data).astype(np.int64)
+    return np.asarray(data, dtype=np.float32 if getattr(elem, "name", "") == "f32" else np.float64)
+
+
 def from_float_raw(data: np.ndarray, dst: QType) -> np.ndarray:
-    """Raw ``dst`` codes for the float array ``data`` (the ``qt.from_float`` conversion)."""
+    """Raw ``dst`` codes for the float (or integer) array ``data`` (the ``qt.from_float`` conversion)."""
+    data = np.asarray(data)
+    if data.dtype.kind in "iub":  # integer host values (indices): exact, then dst's modes
+        return convert_exact(data.astype(np.int64), integer(64), dst)
     if isinstance(dst, FixedPointType) and dst.is_int:
         # the exact float value truncated toward zero, then wrapped (not ap_int(double)'s quirk)
         return fx.as_raw(fx.from_float(data, qt.fixed(dst.width, dst.width, dst.signed, "trn_zero", "wrap")), dst)
@@ -131,8 +142,7 @@ def from_float_raw(data: np.ndarray, dst: QType) -> np.ndarray:
 
 @impl(qt.FromFloatOp)
 def _from_float(interp: Interpreter, op: qt.FromFloatOp, x: TypedArray) -> np.ndarray:
-    data = np.asarray(x.data, dtype=np.float32 if _elem(x.type).name == "f32" else np.float64)
-    return from_float_raw(data, _out_elem(op))
+    return from_float_raw(host_array(x.data, _elem(x.type)), _out_elem(op))
 
 
 @impl(qt.ToFloatOp)
@@ -357,3 +367,108 @@ def _pad(interp: Interpreter, op: qt.PadOp, x: TypedArray, value: TypedArray) ->
     out = np.full(op.output.type.shape, fill, dtype=raw.dtype)
     out[tuple(slice(pads[i], pads[i] + d) for i, d in enumerate(raw.shape))] = raw
     return out
+
+
+# ----------------------------------------------------------------------------- gather and scatter
+
+def index_values(idx: TypedArray) -> np.ndarray:
+    """The integer values of an index tensor (builtin integers or integer-valued fixed codes)."""
+    t = _elem(idx.type)
+    if isinstance(t, FixedPointType):
+        raw = fx.as_raw(idx.data, t, check=False).astype(np.int64)
+        return raw << -t.frac_bits
+    return np.asarray(idx.data).astype(np.int64)
+
+
+def normalise_indices(i: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(position in 0..n−1, valid): negative indices count from the end; others are invalid."""
+    valid = (i >= -n) & (i < n)
+    return np.where(valid, np.where(i < 0, i + n, i), 0), valid
+
+
+def _is_float(t: Any) -> bool:
+    return not isinstance(_elem(t), (FixedPointType, BipolarType))
+
+
+def _along(mask: np.ndarray, rank: int, axis: int, index_rank: int = 1) -> np.ndarray:
+    """``mask`` (the index shape) reshaped to broadcast against a result of ``rank`` at ``axis``."""
+    return mask.reshape((1,) * axis + mask.shape + (1,) * (rank - axis - index_rank))
+
+
+@impl(qt.GatherOp)
+def _gather(interp: Interpreter, op: qt.GatherOp, x: TypedArray, indices: TypedArray) -> np.ndarray:
+    data = np.asarray(x.data) if _is_float(x.type) else _raw(x)[0]
+    axis = op.axis.value % data.ndim
+    pos, valid = normalise_indices(index_values(indices), data.shape[axis])
+    out = np.take(data, pos, axis=axis)
+    keep = _along(valid, out.ndim, axis, valid.ndim)
+    return np.where(keep, out, np.zeros((), dtype=out.dtype))
+
+
+_FLOAT_AT = {"add": np.add.at, "mul": np.multiply.at, "max": np.maximum.at, "min": np.minimum.at}
+
+
+def _scatter_positions(op: qt.ScatterOp, indices: TypedArray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and the updates that land (invalid ones dropped; ``none``: the last per position)."""
+    pos, valid = normalise_indices(index_values(indices), n)
+    keep = np.flatnonzero(valid)
+    if op.reduce.value == "none":
+        last = {int(p): int(e) for e, p in zip(keep, pos[keep], strict=True)}
+        keep = np.array(sorted(last.values()), dtype=np.int64)
+    return pos[keep], keep
+
+
+@impl(qt.ScatterOp)
+def _scatter(interp: Interpreter, op: qt.ScatterOp, x: TypedArray, indices: TypedArray,
+             updates: TypedArray) -> np.ndarray:
+    axis = op.axis.value % len(x.shape)
+    reduce = op.reduce.value
+    pos, keep = _scatter_positions(op, indices, x.shape[axis])
+    if _is_float(x.type):
+        acc = np.array(x.data, copy=True)
+        upd = np.take(np.asarray(updates.data, dtype=acc.dtype), keep, axis=axis)
+        if reduce == "none":
+            _assign(acc, pos, upd, axis)
+        else:
+            _FLOAT_AT[reduce](np.moveaxis(acc, axis, 0), pos, np.moveaxis(upd, axis, 0))
+        return acc
+    xr, xt = _as_fixed(*_raw(x))
+    ur, ut = _as_fixed(*_raw(updates))
+    ur = np.take(ur, keep, axis=axis)
+    out_t = _out_elem(op)
+    if reduce == "mul":
+        return _scatter_mul(xr, xt, ur, ut, pos, axis, out_t)
+    count = np.bincount(pos, minlength=x.shape[axis]).max(initial=0) if reduce == "add" else 1
+    work = qt.sum_type([(xt, 1), (ut, int(count))])
+    wide = work.width > _FAST - 2
+    acc = _work(_widen_to(xr, xt, work), wide)
+    upd = _work(_widen_to(ur, ut, work), wide)
+    if reduce == "none":
+        _assign(acc, pos, upd, axis)
+    else:
+        _FLOAT_AT[reduce](np.moveaxis(acc, axis, 0), pos, np.moveaxis(upd, axis, 0))
+    return convert_exact(acc, work, out_t)
+
+
+def _assign(acc: np.ndarray, pos: np.ndarray, upd: np.ndarray, axis: int) -> None:
+    view = np.moveaxis(acc, axis, 0)
+    view[pos] = np.moveaxis(upd, axis, 0)
+
+
+def _scatter_mul(xr: np.ndarray, xt: FixedPointType, ur: np.ndarray, ut: FixedPointType, pos: np.ndarray,
+                 axis: int, out_t: QType) -> np.ndarray:
+    """Exact products per destination (Python ints at a common scale), converted once."""
+    n = xr.shape[axis]
+    count = np.bincount(pos, minlength=n) if len(pos) else np.zeros(n, dtype=np.int64)
+    most = int(count.max(initial=0))
+    fx_, fu = max(xt.frac_bits, 0), max(ut.frac_bits, 0)
+    acc = np.moveaxis(_work(xr, True) * (1 << (fx_ - xt.frac_bits)), axis, 0).copy()
+    upd = np.moveaxis(_work(ur, True) * (1 << (fu - ut.frac_bits)), axis, 0)
+    for e, p in enumerate(pos):
+        acc[p] = acc[p] * upd[e]
+    for p in range(n):  # every destination to the scale of `most` factors
+        acc[p] = acc[p] * (1 << (fu * (most - int(count[p]))))
+    frac = fx_ + fu * most
+    lo, hi = min(int(acc.min(initial=0)), 0), max(int(acc.max(initial=0)), 0)
+    work = qt.range_type(Fraction(lo, 1 << frac), Fraction(hi, 1 << frac), frac)
+    return convert_exact(np.moveaxis(acc, 0, axis), work, out_t)

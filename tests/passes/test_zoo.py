@@ -79,7 +79,6 @@ def test_qonnx_model_through_cli(zoo, tmp_path):
 
 
 @pytest.mark.parametrize(("name", "ops"), [
-    ("gnn_scatter", ["node_index_select: Gather", "node_index_select_1: Gather", "ScatterElements"]),
     ("bdt_iris", ["TreeEnsembleClassifier (domain 'ai.onnx.ml')", "ZipMap"]),
 ])
 def test_unsupported_models(zoo, name, ops):
