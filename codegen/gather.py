@@ -152,9 +152,8 @@ def _scatter(ctx: Ctx, op: qt.ScatterOp, dest: Arr, idx: Arr, upd: Arr) -> Arr:
         for o in range(outer):
             for r in range(inner):
                 at = (o * n + j) * inner + r
-                terms: list[Term] = [] if skip_dest and landing else [(dest.at(at), dt)]
-                if reduce == "none" and landing:
-                    terms = []
+                alone = landing and (skip_dest or reduce == "none" or not op.include_self.value)
+                terms: list[Term] = [] if alone else [(dest.at(at), dt)]
                 terms += [(upd.at((o * e_count + e) * inner + r), ut) for e in landing]
                 expr, t = _tree([_in_work(ctx, tm, work) for tm in terms], join)
                 ctx.emit(C.Assign(out.at(at), convert(ctx, expr, t, out_t)))
@@ -177,14 +176,23 @@ def _accumulate(ctx: Ctx, op: qt.ScatterOp, dest: Arr, idx: Arr, upd: Arr, geo: 
         raise emit_error(op, f"the accumulator of a runtime-indexed {reduce} scatter needs {work.width} bits")
     acc = ctx.array(work, dest.size, "acc")
     ctx.emit(ctx.loop("i", dest.size, [C.Assign(acc.at(C.Name("i")), convert(ctx, dest.at(C.Name("i")), dt, work))]))
+    hit = None
+    if not op.include_self.value and reduce != "none":  # the first update replaces the destination
+        hit = C.Name(ctx.fresh("hit"))
+        ctx.emit(C.VarDecl(C.CType("bool"), hit.id, (n,), C.InitList([C.Name("false", True)] * n)))
     for e in range(e_count):
         pos, ok, decls = _runtime_index(ctx, idx, e, n)
+        first: list[C.Stmt] = []
         body: list[C.Stmt] = []
         for o in range(outer):
             for r in range(inner):
                 a = acc.at(_flat(o, pos, r, n, inner))
                 u = upd.at((o * e_count + e) * inner + r)
                 body.append(_accumulate_one(ctx, reduce, a, u, ut, work))
+                first.append(C.Assign(a, convert(ctx, u, ut, work)))
+        if hit is not None:
+            seen = C.Index(hit, pos)
+            body = [C.If(seen, body, first), C.Assign(seen, C.Name("true", True))]
         ctx.emit(*decls, C.If(ok, body))
     out = ctx.array(out_t, dest.size)
     ctx.emit(ctx.loop("i", dest.size, [C.Assign(out.at(C.Name("i")), convert(ctx, acc.at(C.Name("i")), work, out_t))]))

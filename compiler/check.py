@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from fmlc.compiler.attributes import FloatType
+from fmlc.compiler.attributes import FloatType, IntegerType
 from fmlc.compiler.builtin import ModuleOp
 from fmlc.compiler.diagnostics import FmlcError
 from fmlc.compiler.models import _join, _split_samples, interface_names, main_function
@@ -22,8 +22,8 @@ CHECK_SAMPLES = 256
 ENFORCED = {("qt", "df"), ("df", "csim"), ("qt", "csim")}
 
 
-def input_ports(df_module: ModuleOp) -> list[tuple[str, Any, tuple[int, ...]]]:
-    """(graph input name, port element type, shape) of every ``df.from_float``."""
+def input_ports(df_module: ModuleOp) -> list[tuple[str, Any, tuple[int, ...], bool]]:
+    """(graph input name, port element type, shape, integer host data) of every ``df.from_float``."""
     from fmlc.dialects import df
 
     func = main_function(df_module)
@@ -32,18 +32,34 @@ def input_ports(df_module: ModuleOp) -> list[tuple[str, Any, tuple[int, ...]]]:
     ports = []
     for op in block.ops:
         if isinstance(op, df.FromFloatOp):
-            ports.append((names[block.args.index(op.input)], op.output.type.element, tuple(op.output.type.shape)))
+            ports.append((names[block.args.index(op.input)], op.output.type.element, tuple(op.output.type.shape),
+                          isinstance(op.input.type.element, IntegerType)))
     return ports
+
+
+def _index_extent(df_module: ModuleOp) -> int:
+    """The largest extent a gather or scatter indexes (8 when there is none)."""
+    from fmlc.dialects import qt
+
+    extents = [o.input.type.shape[o.axis.value % len(o.input.type.shape)] for o in df_module.walk()
+               if isinstance(o, (qt.GatherOp, qt.ScatterOp))]
+    return max(extents, default=8)
 
 
 def random_inputs(df_module: ModuleOp, n: int = CHECK_SAMPLES, seed: int = 0) -> dict[str, np.ndarray]:
     """``n`` samples per input, uniform over the raw codes of its port type (so every value
-    is exactly representable and within the model's quantiser range)."""
+    is exactly representable and within the model's quantiser range); an integer input
+    (indices) uniform over −n..n−1 for the largest extent n it may index (negative indices
+    included; out-of-range ones are defined in hardware but an error for ONNX)."""
     from fmlc.dialects.qt import BipolarType
 
     rng = np.random.default_rng(seed)
     out = {}
-    for name, elem, shape in input_ports(df_module):
+    for name, elem, shape, integer in input_ports(df_module):
+        if integer:
+            m = _index_extent(df_module)
+            out[name] = rng.integers(-m, m, size=(n, *shape), dtype=np.int64)
+            continue
         if isinstance(elem, BipolarType):
             out[name] = rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=(n, *shape))
             continue

@@ -22,8 +22,11 @@ INPUT_NAMES, OUTPUT_NAMES = "fmlc.inputs", "fmlc.outputs"
 
 
 def level_of(module: ModuleOp) -> str:
-    """The lowest level whose dialect appears in ``module`` (``onnx`` < ``qt`` < ``df``)."""
+    """The level ``module`` is at: ``onnx`` while any onnx op is left (gather-scatter puts qt ops
+    among them), else ``df`` when it has processes (they hold qt ops), else ``qt``."""
     dialects = {op.name.split(".", 1)[0] for op in module.walk()}
+    if "onnx" in dialects:
+        return "onnx"
     for level in reversed(LEVELS):
         if level in dialects:
             return level

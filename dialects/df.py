@@ -29,7 +29,6 @@ from fmlc.compiler.attributes import (
     Attribute,
     FloatType,
     IntegerAttr,
-    IntegerType,
     KeyParam,
     ParamError,
     ParametrizedType,
@@ -42,7 +41,6 @@ from fmlc.compiler.diagnostics import verify_error
 from fmlc.compiler.dialect import Dialect, register_dialect
 from fmlc.compiler.ir import Operation, OpResult
 from fmlc.compiler.opdef import (
-    AnyOf,
     ConstantLike,
     Constraint,
     HasParent,
@@ -133,7 +131,6 @@ class _Stream(Constraint):
 
 STREAM = _Stream()
 FloatTensor = TensorOf(FloatType)
-HostTensor = TensorOf(AnyOf([FloatType, IntegerType]))
 
 
 # ----------------------------------------------------------------------------- ops
@@ -143,7 +140,7 @@ class FromFloatOp(Operation):
     """Host side of an input port: the float tensor converted into the stream's element
     type exactly as ``qt.from_float`` converts it."""
 
-    input = operand(HostTensor)
+    input = operand(qt.HostTensor)
     output = result(STREAM)
 
     def verify_(self) -> None:

@@ -36,9 +36,9 @@ import attrs
 from fmlc.compiler.attributes import (
     ArrayAttr,
     Attribute,
+    BoolAttr,
     DenseElementsAttr,
     ElementType,
-    FloatType,
     IntegerAttr,
     IntegerType,
     ParamError,
@@ -515,7 +515,8 @@ QTensor = TensorOf(QT_ELEMENT)
 FixedTensor = TensorOf(FIXED_ELEMENT)
 BipolarTensor = TensorOf(BIPOLAR_ELEMENT)
 FloatTensor = TensorOf(AnyOf([EqualTo(f32), EqualTo(f64)]))
-HostTensor = TensorOf(AnyOf([EqualTo(f32), EqualTo(f64), _Element((IntegerType,), "an integer type")]))  # a graph input: float, or indices
+HOST_ELEMENT = AnyOf([EqualTo(f32), EqualTo(f64), _Element((IntegerType,), "an integer type")])
+HostTensor = TensorOf(HOST_ELEMENT)  # a graph input: float, or integer indices
 
 
 def _fmt(a: Attribute) -> str:
@@ -1052,7 +1053,7 @@ class _IndexElement(Constraint):
 
 
 IndexTensor = TensorOf(_IndexElement())
-DataTensor = TensorOf(AnyOf([QT_ELEMENT, EqualTo(f32), EqualTo(f64)]))
+DataTensor = TensorOf(AnyOf([QT_ELEMENT, HOST_ELEMENT]))  # gather/scatter data: qt, or float/int before onnx-to-qt
 SCATTER_REDUCTIONS = ("none", "add", "mul", "max", "min")
 
 
@@ -1097,7 +1098,9 @@ class ScatterOp(Operation):
     update e with ``indices[e]`` = j, computed exactly and converted once into the
     result type; ``none`` takes the last such update.  A destination no index names
     keeps ``input[j]`` (converted); indices count from the end when negative and an
-    index outside −n..n−1 is ignored.
+    index outside −n..n−1 is ignored.  ``include_self = false`` (torch's
+    ``scatter_reduce(..., include_self=False)``): a destination that receives an update
+    leaves ``input[j]`` out of its reduction.
     """
 
     input = operand(DataTensor)
@@ -1106,6 +1109,7 @@ class ScatterOp(Operation):
     output = result(DataTensor)
     axis = prop(IntegerAttr)
     reduce = prop(StringAttr, default=StringAttr("add"))
+    include_self = prop(BoolAttr, default=BoolAttr(True))
     traits = (Pure(),)
 
     def verify_(self) -> None:
@@ -1116,9 +1120,10 @@ class ScatterOp(Operation):
         e = _shape(self.indices)[0]
         _same_shape(self, "updates", _shape(self.updates), (*x[:axis], e, *x[axis + 1:]))
         _same_shape(self, "result", _shape(self.output), x)
-        floats = [isinstance(_elem(v), FloatType) for v in (self.input, self.updates, self.output)]
-        if any(floats) and not all(floats):
-            raise verify_error(self, "input, updates and result must all be float or all fixed-point")
+        host = [not isinstance(_elem(v), (FixedPointType, BipolarType))
+                for v in (self.input, self.updates, self.output)]
+        if any(host) and not all(host):
+            raise verify_error(self, "input, updates and result must all be qt types or all float/integer")
 
 
 QT_OPS: tuple[type[Operation], ...] = (

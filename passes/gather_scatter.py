@@ -12,7 +12,10 @@ pattern turns one ONNX form into the two ops with an explicit index tensor:
 * ``GatherND`` / ``ScatterND`` with one index per row (``indices[..., 1]``, torch
   ``index_put_`` / ``index_add_``) → the same along axis 0;
 * any other form with *constant* indices → the op on the flattened tensor
-  (every element is wiring).
+  (every element is wiring);
+* torch's ``scatter_reduce(..., include_self=False)`` (a scatter writing the reduction's
+  identity, -FLT_MAX for amax, then the reduction) → one ``qt.scatter`` with
+  ``include_self = false``.
 
 Constant indices are checked and normalised here: a negative index becomes
 its positive twin, an out-of-range one is an error at the node, and so are
@@ -29,7 +32,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fmlc.compiler.attributes import IntegerAttr, IntegerType, StringAttr, TensorType
+from fmlc.compiler.attributes import BoolAttr, IntegerAttr, IntegerType, StringAttr, TensorType
 from fmlc.compiler.diagnostics import op_error
 from fmlc.compiler.ir import Operation, Value
 from fmlc.compiler.passes import Pass, PassContext, register_pass
@@ -294,7 +297,61 @@ class ScatterNDPattern(OpRewritePattern):
         rewriter.replace_op(op, [_scatter(data, idx, upd, 0, reduce, rewriter, op)])
 
 
-PATTERNS = (GatherPattern, GatherElementsPattern, GatherNDPattern, ScatterElementsPattern, ScatterNDPattern)
+def _same_index(a: Value, b: Value) -> bool:
+    """Whether two index values are equal: the same value, equal constants, or the same
+    reshape of the same value."""
+    if a is b:
+        return True
+    ca, cb = constant_array(a), constant_array(b)
+    if ca is not None and cb is not None:
+        return ca.shape == cb.shape and bool(np.array_equal(ca, cb))
+    pa, pb = defining_op(a), defining_op(b)
+    reshape = onnx_d.OPS["Reshape"]
+    return (isinstance(pa, reshape) and isinstance(pb, reshape) and pa.operands[0] is pb.operands[0]
+            and _shape(a) == _shape(b))
+
+
+FLT_MAX = float(np.finfo(np.float32).max)
+
+
+def _resets_to_identity(reset: qt.ScatterOp, reduce: str) -> bool:
+    """Whether ``reset`` writes ``reduce``'s identity at every index it names (torch writes
+    -FLT_MAX with a min-scatter before amax, +FLT_MAX with a max-scatter before amin, 1 with
+    an assignment before prod)."""
+    values = constant_array(reset.updates)
+    if values is None or values.size == 0:
+        return False
+    r = reset.reduce.value
+    if reduce == "max":
+        return bool(np.all(values <= -FLT_MAX)) and r in ("none", "min")
+    if reduce == "min":
+        return bool(np.all(values >= FLT_MAX)) and r in ("none", "max")
+    identity = {"add": 0.0, "mul": 1.0}.get(reduce)
+    return identity is not None and bool(np.all(values == identity)) and r == "none"
+
+
+class ExcludeSelfPattern(OpRewritePattern):
+    """torch ``scatter_reduce(..., include_self=False)``: a scatter that first resets the touched
+    destinations to the reduction's identity, then reduces into them → one ``qt.scatter``
+    with ``include_self = false``."""
+
+    op_type = qt.ScatterOp
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        reset = defining_op(op.input)  # type: ignore[attr-defined]
+        if not (isinstance(reset, qt.ScatterOp) and op.include_self.value  # type: ignore[attr-defined]
+                and len(reset.output.uses) == 1 and reset.axis == op.axis  # type: ignore[attr-defined]
+                and _same_index(reset.indices, op.indices)  # type: ignore[attr-defined]
+                and _resets_to_identity(reset, op.reduce.value)):  # type: ignore[attr-defined]
+            return
+        new = qt.ScatterOp.build(input=reset.input, indices=op.indices, updates=op.updates,  # type: ignore
+                                 axis=op.axis, reduce=op.reduce, include_self=BoolAttr(False),  # type: ignore
+                                 output=op.output.type, location=op.location)  # type: ignore[attr-defined]
+        rewriter.replace_op(op, [new])
+
+
+PATTERNS = (GatherPattern, GatherElementsPattern, GatherNDPattern, ScatterElementsPattern, ScatterNDPattern,
+            ExcludeSelfPattern)
 
 
 @register_pass

@@ -167,7 +167,7 @@ class _Analysis:
             return [(np.broadcast_to(lo, shape) if lo.ndim == len(shape) else _full(op.results[0])[0],
                      np.broadcast_to(hi, shape) if hi.ndim == len(shape) else _full(op.results[0])[1])]
         reduce = op.reduce.value
-        if reduce not in ("add", "max", "min"):
+        if reduce not in ("add", "max", "min") or not op.include_self.value:
             return None
         n, e = op.input.type.shape[axis], op.indices.type.shape[0]  # type: ignore[attr-defined]
         ignored, first = np.full(e, n, np.int64), np.zeros(e, np.int64)

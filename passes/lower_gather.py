@@ -91,7 +91,7 @@ def scatter(conv: Converter, op: qt.ScatterOp) -> Lowered:
         raise conv.error(f"the exact {reduce} of {count} updates needs {out_t.width} bits (at most "
                          f"{qt.MAX_WIDTH})")
     v = conv.emit1(qt.ScatterOp, input=dest, indices=idx, updates=upd.value, axis=IntegerAttr(axis),
-                   reduce=op.reduce, output=tensor(shape, out_t))
+                   reduce=op.reduce, include_self=op.include_self, output=tensor(shape, out_t))
     return Lowered(v, None, exact)
 
 

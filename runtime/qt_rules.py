@@ -424,8 +424,11 @@ def _scatter(interp: Interpreter, op: qt.ScatterOp, x: TypedArray, indices: Type
     axis = op.axis.value % len(x.shape)
     reduce = op.reduce.value
     pos, keep = _scatter_positions(op, indices, x.shape[axis])
+    touched = np.unique(pos) if not op.include_self.value else None  # their input leaves the reduction
     if _is_float(x.type):
         acc = np.array(x.data, copy=True)
+        if touched is not None and reduce != "none":
+            _reset(acc, touched, axis, {"add": 0.0, "mul": 1.0, "max": -np.inf, "min": np.inf}[reduce])
         upd = np.take(np.asarray(updates.data, dtype=acc.dtype), keep, axis=axis)
         if reduce == "none":
             _assign(acc, pos, upd, axis)
@@ -437,17 +440,23 @@ def _scatter(interp: Interpreter, op: qt.ScatterOp, x: TypedArray, indices: Type
     ur = np.take(ur, keep, axis=axis)
     out_t = _out_elem(op)
     if reduce == "mul":
-        return _scatter_mul(xr, xt, ur, ut, pos, axis, out_t)
+        return _scatter_mul(xr, xt, ur, ut, pos, axis, out_t, touched)
     count = np.bincount(pos, minlength=x.shape[axis]).max(initial=0) if reduce == "add" else 1
     work = qt.sum_type([(xt, 1), (ut, int(count))])
     wide = work.width > _FAST - 2
     acc = _work(_widen_to(xr, xt, work), wide)
     upd = _work(_widen_to(ur, ut, work), wide)
+    if touched is not None and reduce != "none":
+        _reset(acc, touched, axis, {"add": 0, "max": work.min_raw, "min": work.max_raw}[reduce])
     if reduce == "none":
         _assign(acc, pos, upd, axis)
     else:
         _FLOAT_AT[reduce](np.moveaxis(acc, axis, 0), pos, np.moveaxis(upd, axis, 0))
     return convert_exact(acc, work, out_t)
+
+
+def _reset(acc: np.ndarray, rows: np.ndarray, axis: int, identity: Any) -> None:
+    np.moveaxis(acc, axis, 0)[rows] = identity
 
 
 def _assign(acc: np.ndarray, pos: np.ndarray, upd: np.ndarray, axis: int) -> None:
@@ -456,13 +465,15 @@ def _assign(acc: np.ndarray, pos: np.ndarray, upd: np.ndarray, axis: int) -> Non
 
 
 def _scatter_mul(xr: np.ndarray, xt: FixedPointType, ur: np.ndarray, ut: FixedPointType, pos: np.ndarray,
-                 axis: int, out_t: QType) -> np.ndarray:
+                 axis: int, out_t: QType, touched: np.ndarray | None) -> np.ndarray:
     """Exact products per destination (Python ints at a common scale), converted once."""
     n = xr.shape[axis]
     count = np.bincount(pos, minlength=n) if len(pos) else np.zeros(n, dtype=np.int64)
     most = int(count.max(initial=0))
     fx_, fu = max(xt.frac_bits, 0), max(ut.frac_bits, 0)
     acc = np.moveaxis(_work(xr, True) * (1 << (fx_ - xt.frac_bits)), axis, 0).copy()
+    if touched is not None:
+        acc[touched] = 1 << fx_
     upd = np.moveaxis(_work(ur, True) * (1 << (fu - ut.frac_bits)), axis, 0)
     for e, p in enumerate(pos):
         acc[p] = acc[p] * upd[e]
