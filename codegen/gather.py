@@ -24,7 +24,7 @@ import numpy as np
 
 from fmlc.codegen import cpp as C
 from fmlc.codegen.emit import Arr, Ctx, convert, emit_error, emits, literal, result_elem
-from fmlc.codegen.kernels import _move, _raw_int, const_value
+from fmlc.codegen.kernels import const_value, move, raw_int
 from fmlc.dialects import qt
 from fmlc.dialects.qt import FixedPointType
 from fmlc.runtime.qt_rules import normalise_indices
@@ -38,7 +38,7 @@ def _geometry(shape: tuple[int, ...], axis: int) -> tuple[int, int, int]:
 def _runtime_index(ctx: Ctx, idx: Arr, e: int, n: int) -> tuple[C.Expr, C.Expr, list[C.Stmt]]:
     """(position, in range, declarations) of runtime index element ``e`` against extent ``n``."""
     t: FixedPointType = idx.elem  # type: ignore[assignment]
-    value = _raw_int(ctx, idx.at(e), t)
+    value = raw_int(ctx, idx.at(e), t)
     if t.frac_bits < 0:
         value = C.BinOp("<<", value, C.Int(-t.frac_bits))
     k, pos, ok = ctx.fresh("k"), ctx.fresh("p"), ctx.fresh("ok")
@@ -70,7 +70,7 @@ def _gather(ctx: Ctx, op: qt.GatherOp, x: Arr, idx: Arr) -> Arr:
         pos, valid = normalise_indices(values.ravel(), n)
         src = (np.arange(outer)[:, None, None] * n + pos[None, :, None]) * inner + np.arange(inner)[None, None, :]
         src = np.where(valid[None, :, None], src, -1)
-        return _move(ctx, op, (x,), src.ravel(), literal(0, x.elem))
+        return move(ctx, op, (x,), src.ravel(), literal(0, x.elem))
     e_count = idx.size
     out = ctx.array(result_elem(op), outer * e_count * inner)
     for e in range(e_count):  # one multiplexer per output element
@@ -115,9 +115,17 @@ def _joiner(ctx: Ctx, reduce: str, work: FixedPointType | None) -> Callable[[Ter
         return lambda a, b: (C.BinOp("+", a[0], b[0]), a[1].add_type(b[1]))
     if reduce == "mul":
         return lambda a, b: (C.BinOp("*", a[0], b[0]), a[1].mul_type(b[1]))
+    if reduce == "none":  # one term: the last update, or the destination
+        return lambda a, b: b
     assert work is not None
     sym = ">" if reduce == "max" else "<"
-    return lambda a, b: (C.Ternary(C.BinOp(sym, a[0], b[0]), a[0], b[0]), work)
+
+    def pick(a: Term, b: Term) -> Term:  # a named temporary, so a tree of selects stays linear in size
+        name = ctx.fresh("m")
+        ctx.emit(C.VarDecl(ctx.t(work), name, init=C.Ternary(C.BinOp(sym, a[0], b[0]), a[0], b[0])))
+        return C.Name(name), work
+
+    return pick
 
 
 def _in_work(ctx: Ctx, term: Term, work: FixedPointType | None) -> Term:

@@ -142,7 +142,7 @@ def _add(ctx: Ctx, op: Operation, a: Arr, b: Arr) -> Arr:
 emits(qt.SubOp, qt.MulOp)(_add)
 
 
-def _raw_int(ctx: Ctx, e: C.Expr, t: FixedPointType) -> C.Expr:
+def raw_int(ctx: Ctx, e: C.Expr, t: FixedPointType) -> C.Expr:
     """The raw code of ``e`` as a C++ ``long long``."""
     bits = (qt.integer if t.signed else lambda w: qt.integer(w, False))(t.width)
     tmp = C.Cast(ctx.t(bits), C.Call(C.Member(e, "range"), (C.Int(t.width - 1), C.Int(0))))
@@ -165,7 +165,7 @@ def _lut(ctx: Ctx, op: Operation, x: Arr) -> Arr:
         raise emit_error(op, "a table lookup on a value wider than 62 bits has no C++ emission")
 
     def f(e: list[C.Expr], out: Arr) -> list[C.Stmt]:
-        return [*_table_index(ctx, "t", _raw_int(ctx, e[0], x.elem), op.start.value, op.shift.value, tab.size),
+        return [*_table_index(ctx, "t", raw_int(ctx, e[0], x.elem), op.start.value, op.shift.value, tab.size),
                 C.Assign(out.at(I), convert(ctx, tab.at(C.Name("t")), table.type.element, out.elem))]
 
     return _elementwise(ctx, op, (x,), f)
@@ -233,11 +233,11 @@ def _softmax(ctx: Ctx, op: Operation, x: Arr) -> Arr:
         C.VarDecl(ctx.t(st), "sum", init=C.Int(0)),
         ctx.loop("i", n, [
             C.VarDecl(ctx.t(dt), "d", init=C.Cast(ctx.t(dt), C.BinOp("-", at(x, I), m))),
-            *_table_index(ctx, "t", _raw_int(ctx, C.Name("d"), dt), op.exp_start.value, op.exp_shift.value,
+            *_table_index(ctx, "t", raw_int(ctx, C.Name("d"), dt), op.exp_start.value, op.exp_shift.value,
                           etab.size),
             C.Assign(e.at(I), etab.at(C.Name("t"))),
             C.Assign(s, C.Cast(ctx.t(st), C.BinOp("+", s, e.at(I))))]),
-        *_table_index(ctx, "u", _raw_int(ctx, s, st), op.inv_start.value, op.inv_shift.value, itab.size),
+        *_table_index(ctx, "u", raw_int(ctx, s, st), op.inv_start.value, op.inv_shift.value, itab.size),
         ctx.loop("i", n, [C.Assign(at(out, I), convert(ctx, C.BinOp("*", e.at(I), itab.at(C.Name("u"))),
                                                         et.mul_type(it), out.elem))]),
     ]
@@ -247,7 +247,7 @@ def _softmax(ctx: Ctx, op: Operation, x: Arr) -> Arr:
 
 # ----------------------------------------------------------------------------- data movement
 
-def _move(ctx: Ctx, op: Operation, args: tuple[Arr, ...], index: np.ndarray, fill: Any = None) -> Arr:
+def move(ctx: Ctx, op: Operation, args: tuple[Arr, ...], index: np.ndarray, fill: Any = None) -> Arr:
     """out[i] = source[index[i]] over the operands' elements laid end to end (−1: ``fill``)."""
     out_t = result_elem(op)
     out = ctx.array(out_t, index.size)
@@ -296,14 +296,14 @@ def _positions(ctx: Ctx, op: Operation, inputs: list[int]) -> np.ndarray:
 
 @emits(qt.ReshapeOp, qt.TransposeOp, qt.ConcatOp, qt.SliceOp)
 def _data_move(ctx: Ctx, op: Operation, *args: Arr) -> Arr:
-    return _move(ctx, op, args, _positions(ctx, op, [a.size for a in args]))
+    return move(ctx, op, args, _positions(ctx, op, [a.size for a in args]))
 
 
 @emits(qt.PadOp)
 def _pad(ctx: Ctx, op: Operation, x: Arr, value: Arr) -> Arr:
     fill = const_value(op.operands[1])
     fill_e = literal(int(fill.ravel()[0]), x.elem) if fill is not None else value.at(0)
-    return _move(ctx, op, (x,), _positions(ctx, op, [x.size]), fill_e)
+    return move(ctx, op, (x,), _positions(ctx, op, [x.size]), fill_e)
 
 
 @emits(qt.SplitOp)
@@ -312,7 +312,7 @@ def _split(ctx: Ctx, op: Operation, x: Arr) -> tuple[Arr, ...]:
     numbers = np.arange(math.prod(shape)).reshape(shape)
     sizes = [r.type.shape[op.axis.value] for r in op.outputs]
     parts = np.split(numbers, np.cumsum(sizes)[:-1], axis=op.axis.value)
-    return tuple(_move(ctx, op, (x,), p.ravel()) for p in parts)
+    return tuple(move(ctx, op, (x,), p.ravel()) for p in parts)
 
 
 # ----------------------------------------------------------------------------- multiply-accumulate

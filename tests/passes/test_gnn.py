@@ -149,3 +149,28 @@ def test_runtime_indices_interpreter_equals_hardware(runtime_df: object, idx: li
     for (name, got), want in zip(interp.items(), _reference(xs, wrapped, ms), strict=True):
         assert np.array_equal(got.reshape(want.shape), want), name
         assert np.array_equal(hw[name].reshape(want.shape), want), name
+
+
+CONSTANT_IR = Path(__file__).parent / "data" / "gnn_constant.mlir"  # the same ops, indices fixed
+CONSTANT_IDX = np.array([-1, 2, 2, 7, 0, -5], np.int64)
+
+
+@pytest.fixture(scope="module")
+def constant_df() -> object:
+    return models.lower_to(parse_module(CONSTANT_IR.read_text(), str(CONSTANT_IR)), "df", None)
+
+
+@needs_cxx
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(eighths, min_size=N * F, max_size=N * F), st.lists(eighths, min_size=E * F, max_size=E * F))
+def test_constant_indices_interpreter_equals_hardware(constant_df: object, x: list[float], msg: list[float]) -> None:
+    """Wiring and balanced trees (add, max, none, min without self; an out-of-range constant
+    index ignored): interpreter = C simulation = the documented semantics."""
+    xs = np.array(x, np.float32).reshape(N, F)
+    ms = np.array(msg, np.float32).reshape(E, F)
+    inputs = {"x": xs[None], "msg": ms[None]}
+    interp = models.run_batch(constant_df, inputs)
+    hw = run_csim(constant_df, inputs, "gnn_constant")
+    for (name, got), want in zip(interp.items(), _reference(xs, CONSTANT_IDX, ms), strict=True):
+        assert np.array_equal(got.reshape(want.shape), want), name
+        assert np.array_equal(hw[name].reshape(want.shape), want), name
