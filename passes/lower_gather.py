@@ -90,8 +90,9 @@ def scatter(conv: Converter, op: qt.ScatterOp) -> Lowered:
     if out_t.width > qt.MAX_WIDTH:
         raise conv.error(f"the exact {reduce} of {count} updates needs {out_t.width} bits (at most "
                          f"{qt.MAX_WIDTH})")
+    self_ = {} if op.include_self.value else {"include_self": op.include_self}  # the default is not printed
     v = conv.emit1(qt.ScatterOp, input=dest, indices=idx, updates=upd.value, axis=IntegerAttr(axis),
-                   reduce=op.reduce, include_self=op.include_self, output=tensor(shape, out_t))
+                   reduce=op.reduce, output=tensor(shape, out_t), **self_)
     return Lowered(v, None, exact)
 
 

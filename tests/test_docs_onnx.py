@@ -17,6 +17,7 @@ import re
 import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -98,14 +99,8 @@ def test_toml_block_is_a_valid_config(text: str, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("docs_onnx")
-    work = base / "repo"
-    work.mkdir()
-    for entry in ROOT.iterdir():
-        (work / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
-    if SHARED.is_dir():
-        (base / "shared").symlink_to(SHARED, target_is_directory=True)
+def workdir(repo_mirror: Callable[[str], Path]) -> Path:
+    work = repo_mirror("docs_onnx")
     for doc in DOCS:
         for lang, body in blocks(doc):
             first = body.split("\n", 1)[0]
