@@ -396,18 +396,23 @@ def union_type(*types: FixedPointType | BipolarType) -> FixedPointType:
     return fixed(ib + frac, ib, True)
 
 
+def type_for_range(lo: int, hi: int, frac: int, quant: str = DEFAULT_QUANT,
+                   overflow: str = DEFAULT_OVERFLOW) -> FixedType:
+    """The narrowest fixed type with ``frac`` fractional bits holding raw codes [lo, hi]
+    (unsigned when lo >= 0)."""
+    if lo < 0:
+        width = max((-lo - 1).bit_length(), hi.bit_length()) + 1
+    else:
+        width = max(hi.bit_length(), 1)
+    return fixed(width, width - frac, lo < 0, quant, overflow)
+
+
 def range_type(lo: Fraction, hi: Fraction, frac: int) -> FixedPointType:
-    """The narrowest fixed type with ``frac`` fractional bits holding every multiple of
-    2^-frac in [lo, hi] (unsigned when lo >= 0)."""
+    """:func:`type_for_range` for the values [lo, hi] (multiples of 2^-frac)."""
     a, b = lo * 2**frac, hi * 2**frac
     if a.denominator != 1 or b.denominator != 1:
         raise ValueError(f"[{lo}, {hi}] is not on the 2^-{frac} grid")
-    a, b = int(a), int(b)
-    if a >= 0:
-        w = max(b.bit_length(), 1)
-        return fixed(w, w - frac, False)
-    w = max((-a - 1).bit_length(), b.bit_length()) + 1
-    return fixed(w, w - frac, True)
+    return type_for_range(int(a), int(b), frac)
 
 
 def sum_type(terms: Sequence[tuple[FixedPointType | BipolarType, int]]) -> FixedPointType:
@@ -431,15 +436,19 @@ def const_indices(v: Value) -> Any:
     return np.asarray(raw, np.int64) << -v.type.element.frac_bits  # type: ignore[attr-defined]
 
 
-def in_degree(indices: Any, n: int) -> int:
-    """The most of ``indices`` (normalised: negative from the end, out of range dropped) naming
-    one of ``n`` destinations."""
+def destination_counts(indices: Any, n: int) -> Any:
+    """How many of ``indices`` (normalised: negative from the end, out of range dropped) name
+    each of ``n`` destinations."""
     import numpy as np
 
     i = np.asarray(indices, np.int64).ravel()
     pos = np.where(i < 0, i + n, i)
-    pos = pos[(pos >= 0) & (pos < n)]
-    return int(np.bincount(pos, minlength=n).max(initial=0)) if pos.size else 0
+    return np.bincount(pos[(pos >= 0) & (pos < n)], minlength=n)
+
+
+def in_degree(indices: Any, n: int) -> int:
+    """The most updates one of ``n`` destinations receives."""
+    return int(destination_counts(indices, n).max(initial=0))
 
 
 def product_type(factors: Sequence[FixedPointType]) -> FixedPointType:

@@ -30,7 +30,7 @@ import attrs
 import numpy as np
 
 from fmlc.compiler.diagnostics import FmlcError
-from fmlc.dialects.qt import FixedPointType, FixedType, fixed, integer
+from fmlc.dialects.qt import FixedPointType, FixedType, fixed, integer, type_for_range
 
 DEFAULT_PRECISION = "fixed<16,6>"
 DEFAULT_TABLE_SIZE = 1024
@@ -174,12 +174,10 @@ def exact_type(values: np.ndarray, max_bits: int = MAX_EXACT_BITS) -> tuple[Fixe
         return fixed(1, 1, signed=False), np.zeros(v.shape, dtype=np.int64)
     raw = _scaled_ints(v, f)
     lo, hi = int(min(raw.ravel(), default=0)), int(max(raw.ravel(), default=0))
-    signed = lo < 0
-    width = max(_bits(lo, hi, signed), 1)
-    if width > max_bits:
+    t = type_for_range(lo, hi, f)
+    if t.width > max_bits:
         return None
-    t = fixed(width, width - f, signed)
-    return t, (raw.astype(np.int64) if width <= 63 else raw)
+    return t, (raw.astype(np.int64) if t.width <= 63 else raw)
 
 
 def _scaled_ints(v: np.ndarray, f: int) -> np.ndarray:
@@ -189,20 +187,6 @@ def _scaled_ints(v: np.ndarray, f: int) -> np.ndarray:
         n, d = float(x).as_integer_ratio()  # d is a power of two
         out[idx] = (n << f) // d if f >= 0 else n // (d << -f)
     return out
-
-
-def _bits(lo: int, hi: int, signed: bool) -> int:
-    """Width of the narrowest two's-complement (signed) or unsigned integer holding [lo, hi]."""
-    if signed:
-        return max((-lo - 1).bit_length() if lo < 0 else 0, hi.bit_length()) + 1
-    return hi.bit_length()
-
-
-def type_for_range(lo: int, hi: int, frac: int, quant: str = "trn", overflow: str = "wrap") -> FixedType:
-    """The narrowest fixed type with ``frac`` fractional bits holding raw codes [lo, hi]."""
-    signed = lo < 0
-    width = max(_bits(lo, hi, signed), 1)
-    return fixed(width, width - frac, signed, quant, overflow)
 
 
 def union_type(types: list[FixedPointType]) -> FixedType:

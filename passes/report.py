@@ -189,7 +189,7 @@ def _scatter(op: qt.ScatterOp) -> _Arith:
     if values is None:
         units = op.indices.type.shape[0] * per_column
     else:
-        counts = np.bincount(np.where(values < 0, values + shape[axis], values), minlength=shape[axis])
+        counts = qt.destination_counts(values, shape[axis])
         units = sum(max(int(c) - 1, 0) for c in counts) * per_column
     if reduce == "add":
         return _Arith(adders=_per_row(units, out))

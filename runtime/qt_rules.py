@@ -10,7 +10,6 @@ docs/qt-dialect.md states the semantics these rules implement.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -480,6 +479,5 @@ def _scatter_mul(xr: np.ndarray, xt: FixedPointType, ur: np.ndarray, ut: FixedPo
     for p in range(n):  # every destination to the scale of `most` factors
         acc[p] = acc[p] * (1 << (fu * (most - int(count[p]))))
     frac = fx_ + fu * most
-    lo, hi = min(int(acc.min(initial=0)), 0), max(int(acc.max(initial=0)), 0)
-    work = qt.range_type(Fraction(lo, 1 << frac), Fraction(hi, 1 << frac), frac)
+    work = qt.type_for_range(min(int(acc.min(initial=0)), 0), max(int(acc.max(initial=0)), 0), frac)
     return convert_exact(np.moveaxis(acc, 0, axis), work, out_t)
