@@ -102,7 +102,7 @@ def _identity(op: qt.ScatterOp, raw: np.ndarray | None, dt: FixedPointType, ut: 
 Term = tuple[C.Expr, FixedPointType]
 
 
-def _tree(terms: list[Term], join: Callable[[Term, Term], Term]) -> Term:
+def balanced(terms: list[Term], join: Callable[[Term, Term], Term]) -> Term:
     """A balanced tree of ``join`` over ``terms`` (depth ⌈log2 n⌉)."""
     while len(terms) > 1:
         nxt = [join(terms[i], terms[i + 1]) for i in range(0, len(terms) - 1, 2)]
@@ -110,7 +110,7 @@ def _tree(terms: list[Term], join: Callable[[Term, Term], Term]) -> Term:
     return terms[0]
 
 
-def _joiner(ctx: Ctx, reduce: str, work: FixedPointType | None) -> Callable[[Term, Term], Term]:
+def joiner(ctx: Ctx, reduce: str, work: FixedPointType | None) -> Callable[[Term, Term], Term]:
     if reduce == "add":
         return lambda a, b: (C.BinOp("+", a[0], b[0]), a[1].add_type(b[1]))
     if reduce == "mul":
@@ -128,7 +128,7 @@ def _joiner(ctx: Ctx, reduce: str, work: FixedPointType | None) -> Callable[[Ter
     return pick
 
 
-def _in_work(ctx: Ctx, term: Term, work: FixedPointType | None) -> Term:
+def in_work(ctx: Ctx, term: Term, work: FixedPointType | None) -> Term:
     if work is None or term[1] == work:
         return term
     return C.Cast(ctx.t(work), term[0]), work
@@ -151,7 +151,7 @@ def _scatter(ctx: Ctx, op: qt.ScatterOp, dest: Arr, idx: Arr, upd: Arr) -> Arr:
         return _accumulate(ctx, op, dest, idx, upd, (outer, n, inner))
     pos, valid = normalise_indices(values.ravel(), n)
     work = qt.union_type(dt, ut) if reduce in ("max", "min") else None
-    join = _joiner(ctx, reduce, work)
+    join = joiner(ctx, reduce, work)
     out = ctx.array(out_t, dest.size)
     for j in range(n):
         landing = [e for e in range(e_count) if valid[e] and pos[e] == j]
@@ -163,7 +163,7 @@ def _scatter(ctx: Ctx, op: qt.ScatterOp, dest: Arr, idx: Arr, upd: Arr) -> Arr:
                 alone = landing and (skip_dest or reduce == "none" or not op.include_self.value)
                 terms: list[Term] = [] if alone else [(dest.at(at), dt)]
                 terms += [(upd.at((o * e_count + e) * inner + r), ut) for e in landing]
-                expr, t = _tree([_in_work(ctx, tm, work) for tm in terms], join)
+                expr, t = balanced([in_work(ctx, tm, work) for tm in terms], join)
                 ctx.emit(C.Assign(out.at(at), convert(ctx, expr, t, out_t)))
     return out
 

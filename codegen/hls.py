@@ -23,7 +23,7 @@ import attrs
 import numpy as np
 
 from fmlc.codegen import cpp as C
-from fmlc.codegen import gather, kernels  # noqa: F401  (register the qt emission rules)
+from fmlc.codegen import gather, kernels, trees  # noqa: F401  (register the qt emission rules)
 from fmlc.codegen.emit import EMITTERS, Arr, CodegenError, Ctx, ModuleCtx, emit_error
 from fmlc.compiler.builtin import ModuleOp
 from fmlc.compiler.ir import Operation, Value
@@ -303,11 +303,20 @@ class _Builder:
             to_ports[to.input] = port
         body: list[C.Stmt] = []
         copies: list[C.Stmt] = []
+
+        def copy_out(r: Value) -> None:  # an output port written from a value that also feeds processes
+            n = max(math.prod(r.type.shape), 1)  # type: ignore[attr-defined]
+            copies.append(C.For("i", C.Int(0), C.Int(n), [C.Assign(
+                C.Index(C.Name(to_ports[r].param), C.Name("i")), C.Index(C.Name(names[r]), C.Name("i")))],
+                (C.Pragma("UNROLL"),)))
+
         for op in block.ops:
             if isinstance(op, (df.ProcessOp, df.ForkOp)):
                 if isinstance(op, df.ForkOp) and self.io == "parallel":
                     for r in op.outputs:
                         names[r] = names[op.input]
+                        if r in to_ports:
+                            copy_out(r)
                     continue
                 fname = self.process(op) if isinstance(op, df.ProcessOp) else self.fork(op)
                 args = []
@@ -318,11 +327,7 @@ class _Builder:
                         names[r] = self.m.unique(f"s_{fname}_{r.index}")
                         body.extend(self._local(r, names[r]))
                         if r in to_ports:
-                            n = max(math.prod(r.type.shape), 1)
-                            copies.append(C.For("i", C.Int(0), C.Int(n), [C.Assign(
-                                C.Index(C.Name(to_ports[r].param), C.Name("i")), C.Index(C.Name(names[r]),
-                                                                                         C.Name("i")))],
-                                (C.Pragma("UNROLL"),)))
+                            copy_out(r)
                     args.append(C.Name(names[r]))
                 body.append(C.ExprStmt(C.Call(C.Name(fname), [*(C.Name(names[v]) for v in op.operands), *args])))
         top_params = [*(self._top_param(p, True) for p in inputs), *(self._top_param(p, False) for p in outputs)]

@@ -43,8 +43,9 @@ def _operand(ctx: Ctx, op: Operation, k: int, arg: Arr, out_shape: tuple[int, ..
     raw = const_value(v)
     if raw is not None:
         full = np.broadcast_to(raw, out_shape) if raw.size > 1 else raw.reshape(1)
-        if full.size == 1:
-            return literal(int(full.ravel()[0]), _elem(v))
+        if full.size == 1:  # a literal; a fractional one typed (ap_fixed + double is ambiguous)
+            lit = literal(int(full.ravel()[0]), _elem(v))
+            return lit if isinstance(lit, C.Int) else C.Cast(ctx.t(_elem(v)), lit)
         table = ctx.const(full, _elem(v), "c")
         lanes = out_shape[-1] if out_shape else 1
         return table.at(ctx.row_index(i, lanes))

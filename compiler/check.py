@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from fmlc.compiler.attributes import FloatType, IntegerType
+from fmlc.compiler.attributes import IntegerType
 from fmlc.compiler.builtin import ModuleOp
 from fmlc.compiler.diagnostics import FmlcError
 from fmlc.compiler.models import _join, _split_samples, interface_names, main_function
@@ -72,9 +72,8 @@ def random_inputs(df_module: ModuleOp, n: int = CHECK_SAMPLES, seed: int = 0) ->
 def run_csim(df_module: ModuleOp, inputs: dict[str, np.ndarray], name: str = "fmlc_csim") -> dict[str, np.ndarray]:
     """The emitted C++ compiled with g++ and run on ``inputs`` (floats in, floats out)."""
     from fmlc.codegen.hls import build_firmware
-    from fmlc.runtime import fixed as fx
     from fmlc.runtime.csim import CsimModel
-    from fmlc.runtime.qt_rules import from_float_raw, host_array
+    from fmlc.runtime.qt_rules import from_float_raw, host_array, to_host
 
     project = build_firmware(df_module, name)
     func = main_function(df_module)
@@ -93,8 +92,7 @@ def run_csim(df_module: ModuleOp, inputs: dict[str, np.ndarray], name: str = "fm
     ret_types = [v.type for v in block.last_op.operands]  # type: ignore[union-attr]
     result = {}
     for port, raw, t, oname in zip(project.outputs, outs, ret_types, out_names, strict=True):
-        dtype = np.float32 if isinstance(t.element, FloatType) and t.element.name == "f32" else np.float64
-        values = fx.to_float(raw, port.element, dtype)
+        values = to_host(raw, port.element, t.element)
         result[oname] = _join([values[k].reshape(t.shape) for k in range(count or 1)])
     return result
 
@@ -156,18 +154,32 @@ def failures(rows: list[Row]) -> list[Row]:
     return [r for r in rows if r.pair in ENFORCED and not r.ok]
 
 
+def integer_outputs(module: ModuleOp) -> list[bool]:
+    """Whether each graph output is an integer tensor (a label)."""
+    ret = main_function(module).regions[0].blocks[0].last_op
+    return [isinstance(v.type.element, IntegerType) for v in ret.operands]  # type: ignore[union-attr]
+
+
 def sample_count(inputs: dict[str, np.ndarray]) -> int:
     first = next(iter(inputs.values()), None)
     return int(first.shape[0]) if first is not None and first.ndim else 1
 
 
-def output_golden(path: str | None, out_names: list[str]) -> dict[str, np.ndarray] | None:
-    """The expected outputs in an ``.npz`` (``y`` for a lone output, or by output name)."""
+def output_golden(path: str | None, out_names: list[str], integer: list[bool] | None = None
+                  ) -> dict[str, np.ndarray] | None:
+    """The expected outputs in an ``.npz``: ``y`` for the lone (float) output and ``y_label``
+    for the lone integer one (a classifier's label), as the model zoo writes them; without
+    a ``y``, by output name."""
     if not path:
         return None
     with np.load(path, allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
-    found = {n: arrays[n] for n in out_names if n in arrays}
-    if not found and len(out_names) == 1 and "y" in arrays:
-        found = {out_names[0]: arrays["y"]}
+    found = {} if "y" in arrays else {n: arrays[n] for n in out_names if n in arrays}
+    if not found:
+        flags = integer or [False] * len(out_names)
+        floats = [n for n, i in zip(out_names, flags, strict=True) if not i]
+        ints = [n for n, i in zip(out_names, flags, strict=True) if i]
+        for key, names in (("y", floats if integer else out_names), ("y_label", ints)):
+            if len(names) == 1 and key in arrays:
+                found[names[0]] = arrays[key]
     return found or None

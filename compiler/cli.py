@@ -230,7 +230,7 @@ def _check(args: argparse.Namespace, source, ctx: PassContext) -> int:  # type: 
     _, out_names = interface_names(df_module)
     if args.check:
         inputs = read_inputs(args.check, df_module)
-        golden = check.output_golden(args.check, out_names)
+        golden = check.output_golden(args.check, out_names, check.integer_outputs(df_module))
     else:
         inputs, golden = check.random_inputs(df_module), None
     for lv, m in modules.items():

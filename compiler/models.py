@@ -16,7 +16,7 @@ from fmlc.compiler.ir import Operation
 
 LEVELS = ("onnx", "qt", "df")
 # the passes that take a module from one level to the next
-LOWER = {"qt": "canonicalize,gather-scatter,onnx-to-qt,canonicalize,qt-infer-precision,canonicalize,cse",
+LOWER = {"qt": "canonicalize,tree-ensembles,gather-scatter,onnx-to-qt,canonicalize,qt-infer-precision,canonicalize,cse",
          "df": "qt-to-df,df-size-fifos"}
 INPUT_NAMES, OUTPUT_NAMES = "fmlc.inputs", "fmlc.outputs"
 

@@ -151,10 +151,11 @@ class FromFloatOp(Operation):
 
 @op_def("df.to_float")
 class ToFloatOp(Operation):
-    """Host side of an output port: the stream's tensor as floats (round to nearest even)."""
+    """Host side of an output port: the stream's tensor as floats (round to nearest even), or
+    as integers for an integer-valued stream (a class label)."""
 
     input = operand(STREAM)
-    output = result(FloatTensor)
+    output = result(qt.HostTensor)
 
     def verify_(self) -> None:
         if tuple(self.output.type.shape) != self.input.type.shape:
@@ -243,6 +244,7 @@ DF = register_dialect(Dialect("df", ops=list(DF_OPS), attributes=[StreamType]))
 # ops that act on each leading index independently (along the last dim only, or elementwise)
 _PER_BEAT: tuple[type[Operation], ...] = (
     qt.CastOp, qt.ReluOp, qt.LeakyReluOp, qt.ClipOp, qt.LutOp, qt.AddOp, qt.DenseOp, qt.BipolarDenseOp,
+    qt.TreeEnsembleOp,
 )
 _WINDOW: tuple[type[Operation], ...] = (qt.ConvOp, qt.MaxPoolOp, qt.AvgPoolOp)
 
@@ -261,8 +263,8 @@ def is_per_beat(op: Operation) -> bool:
     """Whether ``op`` computes output row k (all dims but the last) from input row k alone."""
     if isinstance(op, _PER_BEAT):
         return True
-    if isinstance(op, qt.SoftmaxOp):
-        return op.axis.value in (-1, len(op.output.type.shape) - 1)
+    if isinstance(op, (qt.SoftmaxOp, qt.ArgMaxOp)):
+        return op.axis.value in (-1, len(op.input.type.shape) - 1)
     if isinstance(op, qt.ThresholdOp):
         return True
     if isinstance(op, (qt.ConcatOp, qt.SplitOp)):

@@ -73,6 +73,7 @@ _CONVERT: dict[str, Callable[[Any], Attribute]] = {
     "float": _float,
     "string": _str,
     "ints": lambda v: ArrayAttr(_int(x) for x in v),
+    "strings": lambda v: ArrayAttr(_str(x) for x in v),
     "floats": lambda v: ArrayAttr(_float(x) for x in v),
     "tensor": lambda v: v,  # already a DenseElementsAttr
 }
@@ -96,6 +97,10 @@ def ints(required: bool = False) -> AttrKind:
 
 def floats() -> AttrKind:
     return AttrKind("floats", ArrayAttr, None)
+
+
+def strings() -> AttrKind:
+    return AttrKind("strings", ArrayAttr, None)
 
 
 def tensor(required: bool = False) -> AttrKind:
@@ -122,6 +127,12 @@ def sig(inputs: int | tuple[int, int | None], outputs: int | tuple[int, int | No
 _POOL = {"auto_pad": s("NOTSET"), "ceil_mode": i(0), "dilations": ints(), "kernel_shape": ints(required=True),
          "pads": ints(), "strides": ints()}
 _Q = QONNX_DOMAINS[0]
+ML = "ai.onnx.ml"
+_TREE_NODES = {"nodes_falsenodeids": ints(), "nodes_featureids": ints(), "nodes_hitrates": floats(),
+               "nodes_hitrates_as_tensor": tensor(), "nodes_missing_value_tracks_true": ints(),
+               "nodes_modes": strings(), "nodes_nodeids": ints(), "nodes_treeids": ints(),
+               "nodes_truenodeids": ints(), "nodes_values": floats(), "nodes_values_as_tensor": tensor(),
+               "base_values": floats(), "base_values_as_tensor": tensor(), "post_transform": s("NONE")}
 
 SIGNATURES: dict[str, Signature] = {
     # linear algebra and elementwise arithmetic
@@ -178,6 +189,20 @@ SIGNATURES: dict[str, Signature] = {
     "Mod": sig(2, fmod=i(0)),
     "Equal": sig(2), "Less": sig(2), "LessOrEqual": sig(2), "Greater": sig(2), "GreaterOrEqual": sig(2),
     "Not": sig(1), "And": sig(2), "Or": sig(2), "Xor": sig(2),
+    "ArgMax": sig(1, axis=i(0), keepdims=i(1), select_last_index=i(0)),
+    # ONNX-ML tree ensembles (fmlc.passes.tree_ensembles)
+    "TreeEnsembleClassifier": sig(1, 2, domain=ML, class_ids=ints(), class_nodeids=ints(), class_treeids=ints(),
+                                  class_weights=floats(), class_weights_as_tensor=tensor(),
+                                  classlabels_int64s=ints(), classlabels_strings=strings(), **_TREE_NODES),
+    "TreeEnsembleRegressor": sig(1, domain=ML, aggregate_function=s("SUM"), n_targets=i(), target_ids=ints(),
+                                 target_nodeids=ints(), target_treeids=ints(), target_weights=floats(),
+                                 target_weights_as_tensor=tensor(), **_TREE_NODES),
+    "TreeEnsemble": sig(1, domain=ML, aggregate_function=i(1), leaf_targetids=ints(), leaf_weights=tensor(),
+                        membership_values=tensor(), n_targets=i(), nodes_falseleafs=ints(),
+                        nodes_falsenodeids=ints(), nodes_featureids=ints(), nodes_hitrates=tensor(),
+                        nodes_missing_value_tracks_true=ints(), nodes_modes=tensor(), nodes_splits=tensor(),
+                        nodes_trueleafs=ints(), nodes_truenodeids=ints(), post_transform=i(0), tree_roots=ints()),
+    "ZipMap": sig(1, domain=ML, classlabels_int64s=ints(), classlabels_strings=strings()),
     # QONNX quantisers
     "Quant": sig(4, domain=_Q, signed=i(required=True), narrow=i(required=True), rounding_mode=s("ROUND")),
     "IntQuant": sig(4, domain=_Q, signed=i(required=True), narrow=i(required=True), rounding_mode=s("ROUND")),
@@ -253,6 +278,8 @@ def op_class(op_type: str, domain: str) -> type[Operation] | None:
         domain = ""
     elif domain in QONNX_DOMAINS:
         domain = _Q
+    elif domain != ML:
+        return None
     sg = SIGNATURES.get(op_type)
     if sg is None or sg.domain != domain:
         return None

@@ -663,10 +663,10 @@ class FromFloatOp(_Unary):
 
 @op_def("qt.to_float")
 class ToFloatOp(_Unary):
-    """qt → float: rounded to nearest even."""
+    """qt → float, rounded to nearest even (or, for an integer-valued input, → an integer host type)."""
 
     input = operand(QTensor)
-    output = result(FloatTensor)
+    output = result(HostTensor)
     traits = (Pure(),)
 
 
@@ -1135,10 +1135,121 @@ class ScatterOp(Operation):
             raise verify_error(self, "input, updates and result must all be qt types or all float/integer")
 
 
+TREE_MODES = ("leq", "lt", "gte", "gt", "eq", "neq", "leaf")
+TREE_AGGREGATES = ("sum", "min", "max")
+
+
+@op_def("qt.tree_ensemble")
+class TreeEnsembleOp(Operation):
+    """Decision trees over the rows of ``input`` [N, F] → per-target scores [N, T].
+
+    Nodes are numbered globally (``nodes_*`` arrays, one entry per node).  A branch
+    node compares feature ``nodes_feature[i]`` with ``nodes_threshold[i]`` by
+    ``nodes_mode[i]`` (leq, lt, gte, gt, eq, neq: "feature mode threshold") and goes to
+    node ``nodes_true[i]`` or ``nodes_false[i]``; a ``leaf`` node's true/false entry is
+    its row of ``leaf_values`` [L, T].  Each tree starts at a node of ``tree_roots``.
+    Target t's score is ``base_values[t]`` plus the ``aggregate`` (sum, min or max)
+    over the trees of the reached leaves' values, exact, converted once into the
+    result type.  With a fixed-point input the thresholds have the input's element
+    type and compare raw codes; before ``onnx-to-qt`` the input is float, the
+    thresholds and values f64, and ``nodes_missing_true`` sends a NaN feature to the
+    true branch.
+    """
+
+    input = operand(DataTensor)
+    output = result(DataTensor)
+    tree_roots = prop(ArrayAttr)
+    nodes_feature = prop(ArrayAttr)
+    nodes_mode = prop(ArrayAttr)
+    nodes_threshold = prop(DenseElementsAttr)
+    nodes_true = prop(ArrayAttr)
+    nodes_false = prop(ArrayAttr)
+    nodes_missing_true = prop(ArrayAttr, optional=True)
+    leaf_values = prop(DenseElementsAttr)
+    base_values = prop(DenseElementsAttr)
+    aggregate = prop(StringAttr, default=StringAttr("sum"))
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        x, out = _shape(self.input), _shape(self.output)
+        if len(x) != 2:
+            raise verify_error(self, f"input must be [N, features], got shape {_dims(x)}")
+        leaves = self.leaf_values.type.shape
+        if len(leaves) != 2:
+            raise verify_error(self, f"leaf_values must be [leaves, targets], got shape {_dims(leaves)}")
+        _same_shape(self, "result", out, (x[0], leaves[1]))
+        _same_shape(self, "base_values", self.base_values.type.shape, (leaves[1],))
+        modes = [a.value for a in self.nodes_mode]
+        m = len(modes)
+        for name in ("nodes_feature", "nodes_true", "nodes_false"):
+            _ints(self, name, m)
+        if self.nodes_missing_true is not None:
+            _ints(self, "nodes_missing_true", m)
+        _same_shape(self, "nodes_threshold", self.nodes_threshold.type.shape, (m,))
+        if self.aggregate.value not in TREE_AGGREGATES:
+            raise verify_error(self, f"aggregate = '{self.aggregate.value}' is not one of "
+                                     f"{', '.join(TREE_AGGREGATES)}")
+        fixed_in = isinstance(_elem(self.input), FixedPointType)
+        if fixed_in and self.nodes_threshold.type.element != _elem(self.input):
+            raise verify_error(self, f"nodes_threshold element type {_fmt(self.nodes_threshold.type.element)} "
+                                     f"differs from the input's {_fmt(_elem(self.input))}")
+        for name in ("nodes_threshold", "leaf_values", "base_values"):
+            elem = getattr(self, name).type.element
+            if fixed_in and not isinstance(elem, FixedPointType) or not fixed_in and elem != f64:
+                want = "a fixed-point type" if fixed_in else "f64 (a float input)"
+                raise verify_error(self, f"{name} element type {_fmt(elem)} must be {want}")
+        self._verify_trees(modes, x[1], leaves[0])
+
+    def _verify_trees(self, modes: list[str], features: int, leaves: int) -> None:
+        feature = [a.value for a in self.nodes_feature]
+        true, false = [a.value for a in self.nodes_true], [a.value for a in self.nodes_false]
+        m = len(modes)
+        for i, md in enumerate(modes):
+            if md not in TREE_MODES:
+                raise verify_error(self, f"node {i}: mode '{md}' is not one of {', '.join(TREE_MODES)}")
+            if md == "leaf":
+                if not 0 <= true[i] < leaves or false[i] != true[i]:
+                    raise verify_error(self, f"leaf node {i} must name one row of leaf_values (0..{leaves - 1})")
+            elif not 0 <= feature[i] < features:
+                raise verify_error(self, f"node {i} reads feature {feature[i]} of {features}")
+            elif not (0 <= true[i] < m and 0 <= false[i] < m):
+                raise verify_error(self, f"node {i} points outside the {m} nodes")
+        for k, root in enumerate(a.value for a in self.tree_roots):
+            if not 0 <= root < m:
+                raise verify_error(self, f"tree {k}: root {root} is not a node")
+            seen, stack = set(), [root]
+            while stack:
+                i = stack.pop()
+                if i in seen:
+                    raise verify_error(self, f"tree {k} is not a tree: node {i} is reached twice")
+                seen.add(i)
+                if modes[i] != "leaf":  # both branches may lead to one node (a decided comparison)
+                    stack += [true[i]] if true[i] == false[i] else [true[i], false[i]]
+
+
+@op_def("qt.argmax")
+class ArgMaxOp(Operation):
+    """The index of the largest element along ``axis`` (the first one on ties), the axis removed."""
+
+    input = operand(FixedTensor)
+    output = result(FixedTensor)
+    axis = prop(IntegerAttr)
+    traits = (Pure(),)
+
+    def verify_(self) -> None:
+        x = _shape(self.input)
+        axis = _axis(self, len(x))
+        _same_shape(self, "result", _shape(self.output), (*x[:axis], *x[axis + 1:]))
+        t = _elem(self.output)
+        if not isinstance(t, FixedPointType) or t.frac_bits > 0 or t.max_raw < x[axis] - 1:
+            raise verify_error(self, f"result element type {_fmt(t)} must be an integer type holding "
+                                     f"0..{x[axis] - 1}")
+
+
 QT_OPS: tuple[type[Operation], ...] = (
     ConstOp, FromFloatOp, ToFloatOp, CastOp, DenseOp, ConvOp, AddOp, SubOp, MulOp, ReluOp, LeakyReluOp,
     ClipOp, MaxPoolOp, AvgPoolOp, ReshapeOp, TransposeOp, ConcatOp, SplitOp, SliceOp, PadOp, LutOp,
-    SoftmaxOp, BipolarDenseOp, ThresholdOp, GatherOp, ScatterOp,
+    SoftmaxOp, BipolarDenseOp, ThresholdOp, GatherOp, ScatterOp, TreeEnsembleOp, ArgMaxOp,
 )
 
 QT = Dialect("qt", ops=list(QT_OPS), attributes=list(QT_TYPES))

@@ -9,4 +9,5 @@ from fmlc.passes import (  # noqa: F401
     onnx_to_qt,
     qt_to_df,
     size_fifos,
+    tree_ensembles,
 )

@@ -66,6 +66,10 @@ def step_latency(op: Operation, reuse: int) -> int:
     if isinstance(op, qt.SoftmaxOp):
         n = op.input.type.shape[op.axis.value]
         return 4 + max(math.ceil(math.log2(max(n, 2))), 1)
+    if isinstance(op, qt.TreeEnsembleOp):  # comparators, leaf multiplexers, then the adder tree
+        return 2 + max(math.ceil(math.log2(len(op.tree_roots) + 1)), 1)
+    if isinstance(op, qt.ArgMaxOp):
+        return max(math.ceil(math.log2(max(op.input.type.shape[op.axis.value], 2))), 1)
     if isinstance(op, (qt.MaxPoolOp, qt.AvgPoolOp)):
         k = math.prod(a.value for a in op.kernel)
         return max(math.ceil(math.log2(max(k, 2))), 1) + 1

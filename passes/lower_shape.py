@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fmlc.compiler.attributes import ArrayAttr, FloatType, IntegerAttr, TensorType
+from fmlc.compiler.attributes import ArrayAttr, FloatType, IntegerAttr, IntegerType, TensorType
 from fmlc.dialects import qt
 from fmlc.passes.onnx_to_qt import Const, Converter, Lowered, inverse, lowering, tensor
 from fmlc.passes.precision import exact_type, union_type
@@ -55,7 +55,11 @@ def cast(conv: Converter, op) -> Lowered:
     out = op.results[0].type
     if isinstance(out, TensorType) and isinstance(out.element, FloatType):
         return conv.runtime(op.operands[0])
-    raise conv.error("Cast of a runtime tensor to a non-float type is not supported")
+    x = conv.runtime(op.operands[0])
+    if isinstance(out, TensorType) and isinstance(out.element, IntegerType) and out.element.width == 64 \
+            and isinstance(x.type, qt.FixedPointType) and x.type.frac_bits <= 0 and x.type.width <= 63:
+        return x  # an integer value (a class label) to int64: unchanged
+    raise conv.error("Cast of a runtime tensor to a non-float type is not supported (but for integers to int64)")
 
 
 @lowering("Shape")

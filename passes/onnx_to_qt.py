@@ -341,8 +341,10 @@ class Converter:
                 continue
             lw = self.materialise(self.onnx_order(self.runtime(v)))
             element = v.type.element if isinstance(v.type, TensorType) else f32  # type: ignore[attr-defined]
-            if not isinstance(element, FloatType):
-                raise self.error(f"graph output of type {element} is not supported (float outputs only)")
+            integral = isinstance(lw.type, qt.FixedPointType) and lw.type.frac_bits <= 0 and lw.type.width <= 63
+            if not (isinstance(element, FloatType) or isinstance(element, IntegerType) and integral):
+                raise self.error(f"graph output of type {element} is not supported (float outputs, and integer "
+                                 "outputs of integer values)")
             outs.append(self.emit1(qt.ToFloatOp, input=lw.value, output=tensor(lw.shape, element)))
         self.block.append(ReturnOp.build(values=outs, location=op.location))
 
@@ -408,7 +410,13 @@ class OnnxToQt(Pass):
         if not isinstance(cfg, PrecisionConfig) or self.default_precision:
             cfg = load_config(ctx.config.get("config_file"), self.default_precision or
                               ctx.config.get("default_precision"))
-        from fmlc.passes import lower_gather, lower_layers, lower_quant, lower_shape  # noqa: F401  (lowerings)
+        from fmlc.passes import (  # noqa: F401  (lowerings)
+            lower_gather,
+            lower_layers,
+            lower_quant,
+            lower_shape,
+            lower_trees,
+        )
 
         names: set[str] = set()
         for f in [o for o in op.walk() if isinstance(o, FuncOp)]:

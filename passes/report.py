@@ -74,6 +74,7 @@ class Report:
     critical_latency: int  # cycles
     interval: int  # cycles between inputs
     bottleneck: str  # the process setting the interval
+    approximations: tuple[str, ...] = ()  # what rounds (tables, tree leaves), with its bound
 
     @property
     def dsp(self) -> int:
@@ -167,12 +168,29 @@ def _arith(op: Operation) -> _Arith:
                       adders=_per_row(out.num_elements * (k - 1), out))
     if isinstance(op, qt.ScatterOp):
         return _scatter(op)
+    if isinstance(op, qt.TreeEnsembleOp):
+        return _Arith(adders=_per_row(sum(max(n - 1, 0) for n in tree_terms(op)), out))
     if isinstance(op, qt.SoftmaxOp):
         n = op.input.type.shape[op.axis.value]
         wide = min(op.exp_table.type.element.storage_bits, op.inv_table.type.element.storage_bits)
         return _Arith(_per_row(out.num_elements, out), wide >= DSP_MIN_WIDTH,
                       _per_row(out.num_elements // n * (n - 1), out))
     return _Arith()
+
+
+def tree_terms(op: qt.TreeEnsembleOp) -> list[int]:
+    """Per target, the terms of its sum: the trees with a non-zero leaf for it, and a
+    non-zero base value (every tree for min/max)."""
+    from fmlc.runtime import fixed as fx
+    from fmlc.runtime import trees
+
+    ens = trees.of_op(op)
+    leaf = np.asarray(fx.as_raw(op.leaf_values.data, op.leaf_values.type.element, check=False))
+    base = np.asarray(fx.as_raw(op.base_values.data, op.base_values.type.element, check=False))
+    rows = ens.leaf_rows()
+    if op.aggregate.value != "sum":
+        return [len(rows) + int(base[t] != 0) for t in range(ens.n_targets)]
+    return [sum(bool(np.any(leaf[r, t] != 0)) for r in rows) + int(base[t] != 0) for t in range(ens.n_targets)]
 
 
 def _scatter(op: qt.ScatterOp) -> _Arith:
@@ -220,6 +238,8 @@ def kind(proc: df.ProcessOp) -> str:
         text += " " + "x".join(str(k.value) for k in a.kernel)
     elif isinstance(a, (qt.GatherOp, qt.ScatterOp)):
         text += _indexed(a)
+    elif isinstance(a, qt.TreeEnsembleOp):
+        text += _trees(a)
     return " ".join([text, *(f"+{_short(op)}" for op in ops[1:])])
 
 
@@ -232,6 +252,15 @@ def _indexed(op: qt.GatherOp | qt.ScatterOp) -> str:
         return f" {e}←{n} {'wiring' if const else 'mux'}"
     how = f"tree≤{hw_cost.scatter_terms(op)}" if const else "loop"
     return f" {op.reduce.value} {e}→{n} {how}"
+
+
+def _trees(op: qt.TreeEnsembleOp) -> str:
+    """`` 30 trees d≤3 84 cmp →3``: trees, deepest path, comparators, targets."""
+    from fmlc.runtime import trees
+
+    ens = trees.of_op(op)
+    branches = int(np.sum(ens.mode != trees.LEAF))
+    return f" {ens.n_trees} trees d≤{ens.depth()} {branches} cmp →{ens.n_targets}"
 
 
 def process_name(proc: df.ProcessOp) -> str:
@@ -311,7 +340,23 @@ def report(module: Operation) -> Report:
     path, length = critical_path(graph(module))
     slowest = max(rows, key=lambda r: r.beats * r.ii, default=None)
     return Report(rows, tuple(process_name(op) for op in path if isinstance(op, df.ProcessOp)), length,
-                  slowest.beats * slowest.ii if slowest else 0, slowest.name if slowest else "")
+                  slowest.beats * slowest.ii if slowest else 0, slowest.name if slowest else "",
+                  tuple(note for p in procs for op in df.compute_ops(p) if (note := approximation(p, op))))
+
+
+def approximation(proc: df.ProcessOp, op: Operation) -> str:
+    """What ``op`` rounds and by how much at most (its ``error_bound``), or ""."""
+    bound = op.attributes.get("error_bound")
+    if bound is None:
+        return ""
+    name = process_name(proc)
+    if isinstance(op, qt.TreeEnsembleOp):
+        lt = op.leaf_values.type.element
+        leaf = op.attributes.get("leaf_error")
+        return (f"{name}: leaf values rounded to {lt.cpp} (each within {leaf.value:.3g}); "  # type: ignore
+                f"a score within {bound.value:.3g} of the float trees; every comparison exact")  # type: ignore
+    what = op.function.value if isinstance(op, qt.LutOp) and op.function is not None else _short(op)
+    return f"{name}: {what} table, output within {bound.value:.3g}"  # type: ignore[attr-defined]
 
 
 # ----------------------------------------------------------------------------- output
@@ -339,6 +384,8 @@ def format_report(r: Report) -> str:
     out = [line(table[0]), rule, *map(line, table[1:-1]), rule, line(table[-1]), ""]
     out.append(f"interval: {_cycles(r.interval)} ({r.bottleneck})" if r.bottleneck else "interval: -")
     out.append(f"critical path: {_cycles(r.critical_latency)}: {' → '.join(r.critical_path) or '-'}")
+    if r.approximations:
+        out += ["approximations:", *(f"  {a}" for a in r.approximations)]
     return "\n".join(out) + "\n"
 
 
@@ -353,4 +400,5 @@ def report_json(r: Report) -> dict[str, Any]:
         "totals": {"dsp": r.dsp, "lut": r.lut, "adders": r.adders, "weight_bits": r.weight_bits},
         "interval": {"cycles": r.interval, "process": r.bottleneck},
         "critical_path": {"latency": r.critical_latency, "processes": list(r.critical_path)},
+        "approximations": list(r.approximations),
     }

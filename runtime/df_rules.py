@@ -38,7 +38,7 @@ from fmlc.compiler.location import UnknownLoc
 from fmlc.dialects import df
 from fmlc.runtime import fixed as fx
 from fmlc.runtime.interpreter import Interpreter, InterpretError, TypedArray, impl, interpret_error
-from fmlc.runtime.qt_rules import from_float_raw, host_array
+from fmlc.runtime.qt_rules import from_float_raw, host_array, to_host
 
 
 class Channel:
@@ -447,8 +447,7 @@ def _to_float(interp: Interpreter, op: df.ToFloatOp, x: TypedArray) -> np.ndarra
         raise interpret_error(op, f"its stream from '{label(op.input)}' was not simulated")
     t: TensorType = op.output.type  # type: ignore[assignment]
     elem = op.input.type.element  # type: ignore[attr-defined]
-    dtype = np.float32 if t.element.name == "f32" else np.float64  # type: ignore[attr-defined]
-    return fx.to_float(fx.as_raw(ch.tensor(), elem, check=False), elem, dtype)
+    return to_host(fx.as_raw(ch.tensor(), elem, check=False), elem, t.element)
 
 
 def simulate(func: Operation, inputs: Sequence[Any], *, unbounded: bool = False) -> tuple[list[TypedArray], Dataflow]:

@@ -1022,3 +1022,108 @@ def _multithreshold(interp: Interpreter, op, x: TypedArray, thresholds: TypedArr
     count = np.count_nonzero(vm[..., None] >= t, axis=-1).astype(np.float32)
     out = np.float32(op.attr("out_scale")) * count + np.float32(op.attr("out_bias"))
     return _f32(np.moveaxis(out, -1, cdim))
+
+
+# ----------------------------------------------------------------------------- ONNX-ML tree ensembles
+
+def tree_attributes(op) -> dict[str, Any]:
+    """The op's attributes as plain Python / numpy values (tensors as arrays)."""
+    out: dict[str, Any] = {}
+    for name in op.signature.attributes:
+        v = op.attr(name)
+        out[name] = np.asarray(v.data) if hasattr(v, "data") else v
+    return out
+
+
+def _tree_input(op, x: TypedArray) -> np.ndarray:
+    a = _arr(x)
+    if a.ndim != 2:
+        raise interpret_error(op, f"input must be [N, features], got shape {list(a.shape)}")
+    return a.astype(np.float64) if np.issubdtype(a.dtype, np.integer) else a
+
+
+def _checked(op, fn: Callable[[], Any]) -> Any:
+    from fmlc.runtime.trees import TreeError
+
+    try:
+        return fn()
+    except TreeError as e:
+        raise interpret_error(op, str(e)) from None
+
+
+@_rule("TreeEnsembleClassifier")
+def _tree_classifier(interp: Interpreter, op, x: TypedArray) -> tuple[np.ndarray, np.ndarray]:
+    from fmlc.runtime import trees
+
+    a = tree_attributes(op)
+    ens, base, double = _checked(op, lambda: trees.from_v3(a, classifier=True))
+    xs = _tree_input(op, x)
+    _check_features(op, ens, xs)
+    return _checked(op, lambda: trees.run_classifier(ens, base, list(a["classlabels_int64s"]), a["post_transform"],
+                                                     xs, np.float64 if double else np.float32))
+
+
+@_rule("TreeEnsembleRegressor")
+def _tree_regressor(interp: Interpreter, op, x: TypedArray) -> np.ndarray:
+    from fmlc.runtime import trees
+
+    a = tree_attributes(op)
+    ens, base, double = _checked(op, lambda: trees.from_v3(a, classifier=False))
+    how = a["aggregate_function"]
+    if how not in trees.AGGREGATES:
+        raise interpret_error(op, f"aggregate_function {how!r} is not one of {', '.join(trees.AGGREGATES)}")
+    xs = _tree_input(op, x)
+    _check_features(op, ens, xs)
+    return trees.run_regressor(ens, base, how, a["post_transform"], xs, np.float64 if double else np.float32)
+
+
+@_rule("TreeEnsemble")
+def _tree_ensemble_v5(interp: Interpreter, op, x: TypedArray) -> np.ndarray:
+    from fmlc.runtime import trees
+
+    a = tree_attributes(op)
+    for need in ("nodes_modes", "nodes_splits", "leaf_weights"):
+        if a.get(need) is None:
+            raise interpret_error(op, f"attribute '{need}' is required")
+    ens = _checked(op, lambda: trees.from_v5(a))
+    how, post = _enum(op, a, "aggregate_function", ("AVERAGE", "SUM", "MIN", "MAX")), \
+        _enum(op, a, "post_transform", trees.POST_TRANSFORMS)
+    xs = _tree_input(op, x)
+    _check_features(op, ens, xs)
+    dtype = np.float64 if _arr_dtype(a["nodes_splits"]) == np.float64 else np.float32
+    return trees.run_regressor(ens, np.zeros(0), how, post, xs, dtype)
+
+
+def _arr_dtype(a: Any) -> np.dtype:
+    return np.asarray(a).dtype
+
+
+def _enum(op, a: dict[str, Any], name: str, names: Sequence[str]) -> str:
+    k = int(a[name])
+    if not 0 <= k < len(names):
+        raise interpret_error(op, f"{name} = {k} is not one of 0..{len(names) - 1}")
+    return names[k]
+
+
+def _check_features(op, ens: Any, x: np.ndarray) -> None:
+    used = ens.feature[ens.feature >= 0]
+    if used.size and int(used.max()) >= x.shape[1]:
+        raise interpret_error(op, f"a node reads feature {int(used.max())} of an input with {x.shape[1]}")
+
+
+@_rule("ZipMap")
+def _zip_map(interp: Interpreter, op, x: TypedArray) -> np.ndarray:
+    """fmlc keeps the class scores a plain [N, classes] tensor (in class order)."""
+    return _arr(x)
+
+
+@_rule("ArgMax")
+def _arg_max(interp: Interpreter, op, x: TypedArray) -> np.ndarray:
+    a = _arr(x)
+    axis = _axis(op, int(op.attr("axis")), a.ndim)
+    if op.attr("select_last_index"):
+        idx = a.shape[axis] - 1 - np.argmax(np.flip(a, axis=axis), axis=axis)
+    else:
+        idx = np.argmax(a, axis=axis)
+    idx = idx.astype(np.int64)
+    return np.expand_dims(idx, axis) if op.attr("keepdims") else idx

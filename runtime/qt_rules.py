@@ -144,11 +144,18 @@ def _from_float(interp: Interpreter, op: qt.FromFloatOp, x: TypedArray) -> np.nd
     return from_float_raw(host_array(x.data, _elem(x.type)), _out_elem(op))
 
 
+def to_host(raw: Any, t: QType, host: Any) -> np.ndarray:
+    """Raw codes of ``t`` as host values of element type ``host`` (f32, f64, or an integer type
+    for integer values)."""
+    if isinstance(host, IntegerType):
+        return np.asarray(fx.to_float(raw, t, np.float64)).astype(np.int64)
+    return fx.to_float(raw, t, np.float32 if host.name == "f32" else np.float64)
+
+
 @impl(qt.ToFloatOp)
 def _to_float(interp: Interpreter, op: qt.ToFloatOp, x: TypedArray) -> np.ndarray:
     raw, t = _raw(x)
-    dtype = np.float32 if _out_elem(op).name == "f32" else np.float64  # type: ignore[union-attr]
-    return fx.to_float(raw, t, dtype)
+    return to_host(raw, t, _out_elem(op))
 
 
 @impl(qt.CastOp)
@@ -481,3 +488,40 @@ def _scatter_mul(xr: np.ndarray, xt: FixedPointType, ur: np.ndarray, ut: FixedPo
     frac = fx_ + fu * most
     work = qt.type_for_range(min(int(acc.min(initial=0)), 0), max(int(acc.max(initial=0)), 0), frac)
     return convert_exact(np.moveaxis(acc, 0, axis), work, out_t)
+
+
+# ----------------------------------------------------------------------------- trees
+
+@impl(qt.TreeEnsembleOp)
+def _tree_ensemble(interp: Interpreter, op: qt.TreeEnsembleOp, x: TypedArray) -> np.ndarray:
+    from fmlc.runtime import trees
+
+    ens = trees.of_op(op)
+    how = op.aggregate.value
+    if _is_float(x.type):  # before onnx-to-qt: float64 arithmetic
+        rows = ens.leaves(np.asarray(x.data, np.float64), ens.float_branch)
+        acc, _ = trees.aggregate(ens, rows, how.upper(), np.float64)
+        dtype = np.float32 if _out_elem(op).name == "f32" else np.float64  # type: ignore[union-attr]
+        return (acc + np.asarray(op.base_values.data, np.float64)).astype(dtype)
+    raw, _ = _raw(x)
+    rows = ens.leaves(np.asarray(raw), ens.raw_branch)
+    lt, bt = op.leaf_values.type.element, op.base_values.type.element
+    work = qt.sum_type([(lt, max(ens.n_trees, 1)), (bt, 1)])
+    wide = work.width > _FAST - 2
+    leaf = _work(_widen_to(ens.values, lt, work), wide)
+    base = _work(_widen_to(np.asarray(fx.as_raw(op.base_values.data, bt, check=False)), bt, work), wide)
+    per_tree = leaf[rows]  # [N, trees, T]
+    if how == "sum":
+        acc = per_tree.sum(axis=1)
+    else:
+        acc = (per_tree.min if how == "min" else per_tree.max)(axis=1)
+    return convert_exact(acc + base[None, :], work, _out_elem(op))
+
+
+@impl(qt.ArgMaxOp)
+def _argmax(interp: Interpreter, op: qt.ArgMaxOp, x: TypedArray) -> np.ndarray:
+    raw, _ = _raw(x)
+    axis = op.axis.value
+    values = np.asarray(raw)
+    idx = np.argmax(values.astype(object) if values.dtype == object else values, axis=axis)
+    return convert_exact(np.asarray(idx, np.int64), integer(64), _out_elem(op))

@@ -1,4 +1,4 @@
-"""docs/onnx-import.md and docs/precision.md stay runnable.
+"""docs/onnx-import.md, docs/precision.md and docs/trees.md stay runnable.
 
 Every ```toml block must be a config that ``fmlc.passes.precision.load_config`` accepts,
 and every ``fmlc ...`` command line of a ```console block (after its ``$ `` prompt) or a
@@ -26,7 +26,7 @@ from fmlc.passes.precision import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-DOCS = [ROOT / "docs" / "onnx-import.md", ROOT / "docs" / "precision.md"]
+DOCS = [ROOT / "docs" / "onnx-import.md", ROOT / "docs" / "precision.md", ROOT / "docs" / "trees.md"]
 FMLC = shlex.join([sys.executable, "-P", "-m", "fmlc"])  # -P: the scratch directory is not on sys.path
 
 _FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)

@@ -82,7 +82,7 @@ def test_reuse_on_a_layer_without_multipliers_is_an_error(tmp_path: Path, capsys
 
 # ----------------------------------------------------------------------------- the zoo
 
-ZOO_MODELS = ["jet_mlp_w6a8", "jet_mlp_w6a8_qout", "cnn_w4a4", "mlp_float", "gnn_scatter"]
+ZOO_MODELS = ["jet_mlp_w6a8", "jet_mlp_w6a8_qout", "cnn_w4a4", "mlp_float", "gnn_scatter", "bdt_iris"]
 EXACT_TO_GOLDEN = {"jet_mlp_w6a8", "jet_mlp_w6a8_qout", "cnn_w4a4"}  # power-of-two QONNX models
 
 

@@ -253,7 +253,7 @@ def test_every_op_is_pure_and_registered():
     from fmlc.compiler.opdef import ConstantLike, Pure
 
     names = {cls.name for cls in qt.QT.ops}
-    assert len(names) == 26 and all(cls.has_trait(Pure) for cls in qt.QT.ops)
+    assert len(names) == 28 and all(cls.has_trait(Pure) for cls in qt.QT.ops)
     assert [cls.name for cls in qt.QT.ops if cls.has_trait(ConstantLike)] == ["qt.const"]
 
 
