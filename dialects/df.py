@@ -27,7 +27,6 @@ import attrs
 
 from fmlc.compiler.attributes import (
     Attribute,
-    FloatType,
     IntegerAttr,
     KeyParam,
     ParamError,
@@ -47,7 +46,6 @@ from fmlc.compiler.opdef import (
     IsolatedFromAbove,
     IsTerminator,
     SingleBlock,
-    TensorOf,
     op_def,
     operand,
     prop,
@@ -130,7 +128,6 @@ class _Stream(Constraint):
 
 
 STREAM = _Stream()
-FloatTensor = TensorOf(FloatType)
 
 
 # ----------------------------------------------------------------------------- ops

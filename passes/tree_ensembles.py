@@ -79,35 +79,36 @@ def classifier_plan(ens: trees.Ensemble, base: np.ndarray, labels: list[int], po
         return Plan(cols, post, [cols[k] for k in chosen], [labels[k] for k in chosen])
     if c != 2:
         raise PlanError(f"a classifier with {c} class label(s) is not supported")
-    s0, s1 = Column(0), Column(1) if voted[1] else Column(None)
-    has1, second = voted[1], -1
-    if len(b) == 2:
-        if has1:
-            s1 = Column(0, 1, b[1])
-            s0 = s1.neg()
-        else:
-            s0, s1 = Column(0, 1, b[0]), Column(None, 1, b[1])
-        cols = [s0, s1]
-    elif len(b) == 1:
-        s0 = Column(0, 1, b[0]) if voted[0] else Column(None, 1, b[0])
-        cols = [s0, s1] if has1 else [s0]
+    # onnxruntime's binary case: base values change the scores but not the "has a score" flags,
+    # and a score without the flag is written as 0
+    zero = Column(None)
+    has0, has1 = voted
+    s0, s1 = Column(0), Column(1) if has1 else zero
+    second = -1
+    if len(b) == 2 and has1:
+        s1 = Column(0, 1, b[1])
+        s0 = s1.neg()
+    elif len(b) in (1, 2):
+        s0 = Column(0 if has0 else None, 1, b[0])
     else:
         second = 3
-        cols = [s0, s1] if has1 else [s0]
-    pos = s1 if len(cols) == 2 and has1 else (cols[0] if voted[0] or len(b) in (1, 2) else Column(None))
-    binary = sum(voted) == 1
-    if binary:
+    single = not has1 and len(b) < 2
+    pos = s1 if has1 else (s0 if has0 else zero)
+    if sum(voted) == 1:  # binary_case: the label is pos > 0.5 (all weights >= 0) or pos > 0
         positive = bool(np.all(ens.values[ens.votes] >= 0))
-        cut = 0.5 if positive else 0.0
-        label_cols, label_values = [Column(None, 1, cut), pos], [labels[0], labels[1]]
+        label_cols, label_values = [Column(None, 1, 0.5 if positive else 0.0), pos], [labels[0], labels[1]]
         second = 0 if positive else 2
     else:
-        label_cols, label_values = [Column(None), pos], [0, 1]
-    if len(cols) == 1:
-        if post == "PROBIT" or second == -1:
-            raise PlanError("a binary classifier with one score column and this post_transform is not supported")
-        cols = [cols[0].one_minus(), cols[0]] if second in (0, 1) else [cols[0].neg(), cols[0]]
-    return Plan(cols, post, label_cols, label_values)
+        label_cols, label_values = [zero, pos], [0, 1]
+    if not single:
+        return Plan([s0 if has0 else zero, s1 if has1 else zero], post, label_cols,
+                    label_values)
+    if post == "PROBIT" or second == -1:
+        raise PlanError("a binary classifier with one score column and this post_transform is not supported")
+    if post == "LOGISTIC":  # [1 - sigmoid(s), sigmoid(s)] = sigmoid([-s, s])
+        return Plan([s0.neg(), s0], post, label_cols, label_values)
+    # the other transforms leave one score as it is
+    return Plan([s0.one_minus() if second in (0, 1) else s0.neg(), s0], "NONE", label_cols, label_values)
 
 
 def regressor_plan(ens: trees.Ensemble, base: np.ndarray, how: str, post: str) -> Plan:
@@ -118,7 +119,8 @@ def regressor_plan(ens: trees.Ensemble, base: np.ndarray, how: str, post: str) -
         raise PlanError(f"aggregate_function {how} needs every leaf to give a value for every target")
     if t == 1:
         return Plan([Column(0, 1, b[0] if len(b) == 1 else 0.0)], "PROBIT" if post == "PROBIT" else "NONE")
-    return Plan([Column(k, 1, b[k] if len(b) == t else 0.0) for k in range(t)], post)
+    voted = ens.votes.any(axis=0)  # a target no leaf votes for is written as 0, base value or not
+    return Plan([Column(k, 1, b[k] if len(b) == t else 0.0) if voted[k] else Column(None) for k in range(t)], post)
 
 
 # ----------------------------------------------------------------------------- building the ops

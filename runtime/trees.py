@@ -202,7 +202,9 @@ def from_v3(attrs_: dict[str, Any], classifier: bool) -> tuple[Ensemble, np.ndar
             raise TreeError(f"a weight names node {nd} of tree {t}, which is not a leaf")
         if not 0 <= c < n_targets:
             raise TreeError(f"a weight names target {c}; there are {n_targets}")
-        values[leaf_row[i], c] += w
+        if votes[leaf_row[i], c]:
+            raise TreeError(f"leaf {nd} of tree {t} has two weights for target {c} (not supported)")
+        values[leaf_row[i], c] = w
         votes[leaf_row[i], c] = True
     true = np.zeros(m, np.int64)
     false = np.zeros(m, np.int64)
@@ -215,9 +217,7 @@ def from_v3(attrs_: dict[str, Any], classifier: bool) -> tuple[Ensemble, np.ndar
             if j is None or j == i:
                 raise TreeError(f"node {node_ids[i]} of tree {tree_ids[i]} points to missing node {child}")
             arr[i] = j
-    roots = []
-    for t in dict.fromkeys(tree_ids):
-        roots.append(index.get((t, 0), tree_ids.index(t)))
+    roots = [tree_ids.index(t) for t in dict.fromkeys(tree_ids)]  # onnxruntime: a tree's first listed node
     base, b_double = _floats(attrs_, "base_values")
     ens = Ensemble(np.array(roots, np.int64), np.array([f if md != "leaf" else -1 for f, md in
                                                         zip(features, modes, strict=True)], np.int64),
@@ -310,12 +310,15 @@ def transform(s: np.ndarray, post: str) -> np.ndarray:
         return logistic(s)
     if post == "PROBIT":
         return probit(s)
-    if post in ("SOFTMAX", "SOFTMAX_ZERO"):
-        m = np.max(s, axis=1, keepdims=True)
-        e = np.exp(s - m)
-        if post == "SOFTMAX_ZERO":
-            e = np.where(np.abs(s) > 1e-7, e, s * np.exp(-m))
+    if post == "SOFTMAX":
+        e = np.exp(s - np.max(s, axis=1, keepdims=True))
         return (e / np.sum(e, axis=1, keepdims=True)).astype(np.float32)
+    if post == "SOFTMAX_ZERO":  # onnxruntime: a score within 1e-7 of 0 stays ~0 and is not summed
+        m = np.max(s, axis=1, keepdims=True)
+        nonzero = np.abs(s) > np.float64(np.float32(1e-7))
+        e = np.where(nonzero, np.exp(s - m), s * np.exp(-m))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (e / np.sum(np.where(nonzero, e, 0), axis=1, keepdims=True)).astype(np.float32)
     return s.astype(np.float32)
 
 
@@ -323,19 +326,19 @@ def _write(scores: list[float], has: list[bool], post: str, second: int) -> list
     """onnxruntime's ``write_scores``: the post transform, and for one score the second
     class it makes up (``second``: 0/1 all weights positive, 2/3 mixed, -1 none)."""
     s = np.array([scores], np.float32)
-    if len(scores) >= 2:
-        return list(transform(s, post)[0])
+    if len(scores) >= 2:  # a score without a vote is written as 0
+        return list(transform(np.where(has, s, np.float32(0)), post)[0])
     if post == "PROBIT":
         return [float(probit(s)[0, 0])]
+    # onnxruntime makes up the other class's score; only LOGISTIC transforms it
     if second in (0, 1):
-        two = np.array([[np.float32(1) - s[0, 0], s[0, 0]]], np.float32)
-    elif second in (2, 3):
+        p = logistic(s)[0, 0] if post == "LOGISTIC" else s[0, 0]
+        return [float(np.float32(1) - p), float(p)]
+    if second in (2, 3):
         if post == "LOGISTIC":
             return [float(logistic(-s)[0, 0]), float(logistic(s)[0, 0])]
-        two = np.array([[-s[0, 0], s[0, 0]]], np.float32)
-    else:
-        raise TreeError("a binary classifier without a second class score")
-    return list(transform(two, post)[0])
+        return [float(-s[0, 0]), float(s[0, 0])]
+    raise TreeError("a binary classifier without a second class score")
 
 
 def run_regressor(ens: Ensemble, base: np.ndarray, how: str, post: str, x: np.ndarray, dtype: Any) -> np.ndarray:
@@ -353,7 +356,7 @@ def run_regressor(ens: Ensemble, base: np.ndarray, how: str, post: str, x: np.nd
         acc = np.where(has, acc, dtype(0))
     if len(base) == t:
         acc = (acc + base[None, :]).astype(dtype)
-    return transform(acc, post)
+    return transform(np.where(has, acc, dtype(0)), post)  # a target no leaf voted for is written as 0
 
 
 def run_classifier(ens: Ensemble, base: np.ndarray, labels: list[int], post: str, x: np.ndarray,

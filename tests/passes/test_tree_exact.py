@@ -143,6 +143,23 @@ def ensemble_of(model: onnx.ModelProto) -> trees.Ensemble:
     return trees.from_v3(a, classifier=node.op_type == "TreeEnsembleClassifier")[0]
 
 
+def preorder(ens: trees.Ensemble, root: int) -> tuple[list[int], dict[int, tuple[int, int]]]:
+    """A tree's nodes numbered in preorder (the root is node 0, listed first, as onnxruntime wants):
+    the ensemble's node of each local id, and the local (true, false) children of each branch."""
+    order: list[int] = []
+    children: dict[int, tuple[int, int]] = {}
+
+    def number(i: int) -> int:
+        nid = len(order)
+        order.append(i)
+        if ens.mode[i] != trees.LEAF:
+            children[nid] = (number(int(ens.true[i])), number(int(ens.false[i])))
+        return nid
+
+    number(root)
+    return order, children
+
+
 def leaf_id_model(ens: trees.Ensemble, n_features: int) -> onnx.ModelProto:
     """A TreeEnsembleRegressor with ``ens``'s trees whose target k is the leaf row tree k reaches."""
     cols: dict[str, list[Any]] = {k: [] for k in (
@@ -150,17 +167,7 @@ def leaf_id_model(ens: trees.Ensemble, n_features: int) -> onnx.ModelProto:
         "nodes_falsenodeids", "nodes_missing_value_tracks_true", "target_treeids", "target_nodeids", "target_ids",
         "target_weights")}
     for k, root in enumerate(ens.roots):
-        order: list[int] = []       # global node of each local id (preorder: the root is node 0, listed first)
-        children: dict[int, tuple[int, int]] = {}
-
-        def number(i: int) -> int:
-            nid = len(order)
-            order.append(i)
-            if ens.mode[i] != trees.LEAF:
-                children[nid] = (number(int(ens.true[i])), number(int(ens.false[i])))
-            return nid
-
-        number(int(root))
+        order, children = preorder(ens, int(root))
         for nid, i in enumerate(order):
             leaf = ens.mode[i] == trees.LEAF
             theta = 0.0 if leaf else float(ens.threshold[i])

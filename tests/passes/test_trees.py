@@ -73,3 +73,44 @@ def test_report_states_the_leaf_rounding(capsys: pytest.CaptureFixture[str]) -> 
     assert "tree_ensemble 30 trees d≤3 204 cmp →3" in out
     assert re.search(r"leaf values rounded to ap_fixed<15,5> \(each within 0\.000488\); a score within 0\.0045\d",
                      out), out
+
+
+def _ensemble(path: Path, aggregate: str, post: str = "NONE") -> None:
+    """Three depth-2 trees over 3 features, two targets, every leaf voting for both, base values."""
+    from onnx import TensorProto, helper
+
+    tree_ids, node_ids, feats, modes, values, trues, falses = [], [], [], [], [], [], []
+    t_tree, t_node, t_id, t_w = [], [], [], []
+    for t in range(3):
+        layout = [(t % 3, "BRANCH_LEQ", 0.25 * t - 0.3, 1, 2), ((t + 1) % 3, "BRANCH_LT", 0.5, 3, 4),
+                  ((t + 2) % 3, "BRANCH_GTE", -0.7 + 0.1 * t, 5, 6)] + [(0, "LEAF", 0.0, 0, 0)] * 4
+        for n, (f, m, v, tr, fa) in enumerate(layout):
+            tree_ids.append(t), node_ids.append(n), feats.append(f), modes.append(m), values.append(v)
+            trues.append(tr), falses.append(fa)
+            if m == "LEAF":
+                for k in range(2):
+                    t_tree.append(t), t_node.append(n), t_id.append(k), t_w.append(0.37 * (n - 4) + 0.21 * t - k)
+    node = helper.make_node(
+        "TreeEnsembleRegressor", ["x"], ["y"], domain="ai.onnx.ml", name="bdt", n_targets=2,
+        aggregate_function=aggregate, post_transform=post, base_values=[0.125, -0.5], nodes_treeids=tree_ids,
+        nodes_nodeids=node_ids, nodes_featureids=feats, nodes_modes=modes, nodes_values=values,
+        nodes_truenodeids=trues, nodes_falsenodeids=falses, target_treeids=t_tree, target_nodeids=t_node,
+        target_ids=t_id, target_weights=t_w)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18), helper.make_opsetid("ai.onnx.ml", 3)])
+    model.ir_version = 8
+    path.write_bytes(model.SerializeToString())
+
+
+@needs_cxx
+@pytest.mark.parametrize(("aggregate", "post"), [("SUM", "SOFTMAX"), ("AVERAGE", "LOGISTIC"), ("MIN", "NONE"),
+                                                 ("MAX", "NONE")])
+def test_aggregates_through_csim(aggregate: str, post: str, tmp_path: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Every aggregate function (and both transforms) on random representable inputs: qt = df = csim."""
+    model = tmp_path / f"bdt_{aggregate.lower()}.onnx"
+    _ensemble(model, aggregate, post)
+    assert main([str(model), "--check", "--default-precision", "fixed<8,3>"]) == 0
+    rows = _rows(capsys.readouterr().out)
+    assert rows["qt", "df", "y"][0] == 100.0 and rows["df", "csim", "y"][0] == 100.0
