@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
-from fmlc.compiler.attributes import ArrayAttr, IntegerAttr, StringAttr, TensorType, f32, f64, i64
+from fmlc.compiler.attributes import ArrayAttr, IntegerAttr, StringAttr, TensorType, f32, i64
 from fmlc.compiler.diagnostics import op_error
 from fmlc.compiler.ir import Operation, Value
 from fmlc.compiler.passes import Pass, PassContext, register_pass
@@ -280,4 +280,4 @@ class TreeEnsembles(Pass):
         GreedyRewriteDriver([TreePattern(), ZipMapPattern()]).apply(op)
 
 
-__all__ = ["Column", "Plan", "TreeEnsembles", "classifier_plan", "f64", "regressor_plan"]
+__all__ = ["Column", "Plan", "TreeEnsembles", "classifier_plan", "regressor_plan"]
