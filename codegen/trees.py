@@ -38,13 +38,6 @@ def _select(ens: trees.Ensemble, node: int, cond: dict[int, C.Expr]) -> C.Expr:
     return C.Ternary(cond[node], _select(ens, int(ens.true[node]), cond), _select(ens, int(ens.false[node]), cond))
 
 
-def tree_targets(ens: trees.Ensemble, leaf_raw: np.ndarray, how: str) -> list[list[bool]]:
-    """[tree][target]: whether the tree is a term of the target's reduction (for a sum, a
-    tree whose leaves all hold 0 for the target is not)."""
-    return [[how != "sum" or bool(np.any(leaf_raw[rows, t] != 0)) for t in range(ens.n_targets)]
-            for rows in ens.leaf_rows()]
-
-
 @emits(qt.TreeEnsembleOp)
 def _tree_ensemble(ctx: Ctx, op: qt.TreeEnsembleOp, x: Arr) -> Arr:
     ens = trees.of_op(op)
@@ -61,7 +54,7 @@ def _tree_ensemble(ctx: Ctx, op: qt.TreeEnsembleOp, x: Arr) -> Arr:
     how = op.aggregate.value
     work = None if how == "sum" else lt
     join = joiner(ctx, "add" if how == "sum" else how, work)
-    voters = tree_targets(ens, table_raw, how)
+    voters = ens.terms(table_raw, how)
 
     def constant_of(t: int) -> Term:
         return C.Cast(ctx.t(bt), literal(int(base[t]), bt)), bt

@@ -27,10 +27,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from fmlc.compiler.attributes import ArrayAttr, DenseElementsAttr, FloatAttr, IntegerAttr, StringAttr, TensorType
+from fmlc.compiler.attributes import DenseElementsAttr, FloatAttr, IntegerAttr, TensorType
 from fmlc.dialects import qt
 from fmlc.dialects.qt import FixedPointType
 from fmlc.passes.onnx_to_qt import Converter, Lowered, lowering, tensor
+from fmlc.passes.tree_ensembles import tree_structure
 from fmlc.runtime import trees
 
 
@@ -105,15 +106,10 @@ def score_range(leaf: np.ndarray, base: np.ndarray, roots_rows: list[list[int]],
     """Per target, the least and greatest exact score (raw codes) over all leaf choices."""
     lows, highs = [], []
     for t in range(leaf.shape[1]):
-        per_tree = [(min(leaf[r, t] for r in rows), max(leaf[r, t] for r in rows)) for rows in roots_rows]
-        if how == "sum":
-            lo, hi = sum(p[0] for p in per_tree), sum(p[1] for p in per_tree)
-        else:
-            lo, hi = min(p[0] for p in per_tree), max(p[1] for p in per_tree)
-            if how == "min":
-                hi = min(p[1] for p in per_tree)
-            else:
-                lo = max(p[0] for p in per_tree)
+        los = [min(leaf[r, t] for r in rows) for rows in roots_rows]
+        his = [max(leaf[r, t] for r in rows) for rows in roots_rows]
+        reduce = {"sum": sum, "min": min, "max": max}[how]
+        lo, hi = reduce(los), reduce(his)
         lows.append(int(lo + base[t]))
         highs.append(int(hi + base[t]))
     return lows, highs
@@ -136,13 +132,10 @@ def tree_ensemble(conv: Converter, op: qt.TreeEnsembleOp) -> Lowered:
     vt = qt.type_for_range(min(both), max(both), frac)
     lows, highs = score_range(leaf, base, ens.leaf_rows(), op.aggregate.value)
     out_t = qt.type_for_range(min(lows), max(highs), frac)
-    ints = lambda a: ArrayAttr(IntegerAttr(int(v)) for v in a)  # noqa: E731
     v = conv.emit1(
-        qt.TreeEnsembleOp, input=x.value, output=tensor((x.shape[0], ens.n_targets), out_t),
-        tree_roots=ints(ens.roots), nodes_feature=ints(ens.feature),
-        nodes_mode=ArrayAttr(StringAttr(trees.MODES[k]) for k in ens.mode), nodes_threshold=_dense(ens.threshold, t),
-        nodes_true=ints(ens.true), nodes_false=ints(ens.false), leaf_values=_dense(leaf, vt),
-        base_values=_dense(base, vt), aggregate=op.aggregate)
+        qt.TreeEnsembleOp, input=x.value, output=tensor((x.shape[0], ens.n_targets), out_t), **tree_structure(ens),
+        nodes_threshold=_dense(ens.threshold, t), leaf_values=_dense(leaf, vt), base_values=_dense(base, vt),
+        aggregate=op.aggregate)
     leaf_err = np.abs(np.ldexp(leaf.astype(np.float64), -frac) - ens.values)
     base_err = np.abs(np.ldexp(base.astype(np.float64), -frac) - np.asarray(op.base_values.data, np.float64))
     per_tree = np.array([leaf_err[rows].max(axis=0) for rows in ens.leaf_rows()])  # [trees, T]

@@ -187,10 +187,8 @@ def tree_terms(op: qt.TreeEnsembleOp) -> list[int]:
     ens = trees.of_op(op)
     leaf = np.asarray(fx.as_raw(op.leaf_values.data, op.leaf_values.type.element, check=False))
     base = np.asarray(fx.as_raw(op.base_values.data, op.base_values.type.element, check=False))
-    rows = ens.leaf_rows()
-    if op.aggregate.value != "sum":
-        return [len(rows) + int(base[t] != 0) for t in range(ens.n_targets)]
-    return [sum(bool(np.any(leaf[r, t] != 0)) for r in rows) + int(base[t] != 0) for t in range(ens.n_targets)]
+    counts = ens.terms(leaf, op.aggregate.value).sum(axis=0)
+    return [int(counts[t]) + int(base[t] != 0) for t in range(ens.n_targets)]
 
 
 def _scatter(op: qt.ScatterOp) -> _Arith:

@@ -178,17 +178,25 @@ def _fold_offsets(plan: Plan, targets: int) -> tuple[Plan, np.ndarray]:
     return attrs.evolve(plan, scores=[strip(c) for c in plan.scores], labels=[strip(c) for c in plan.labels]), base
 
 
+def _ints(a: Sequence[int] | np.ndarray) -> ArrayAttr:
+    return ArrayAttr(IntegerAttr(int(v)) for v in a)
+
+
+def tree_structure(ens: trees.Ensemble) -> dict[str, ArrayAttr]:
+    """The ``qt.tree_ensemble`` properties that hold the shape of the trees."""
+    return {"tree_roots": _ints(ens.roots), "nodes_feature": _ints(ens.feature),
+            "nodes_mode": ArrayAttr(StringAttr(trees.MODES[k]) for k in ens.mode),
+            "nodes_true": _ints(ens.true), "nodes_false": _ints(ens.false)}
+
+
 def tree_op(ens: trees.Ensemble, x: Value, base: np.ndarray, aggregate: str, scale: float,
             op: Operation) -> Operation:
     """The float ``qt.tree_ensemble`` of ``ens`` (leaf values times ``scale``)."""
-    m = len(ens.mode)
-    ints = lambda a: ArrayAttr(IntegerAttr(int(v)) for v in a)  # noqa: E731
     n = x.type.shape[0]  # type: ignore[attr-defined]
     return qt.TreeEnsembleOp.build(
-        input=x, output=TensorType((n, ens.n_targets), f32), tree_roots=ints(ens.roots),
-        nodes_feature=ints(ens.feature), nodes_mode=ArrayAttr(StringAttr(trees.MODES[k]) for k in ens.mode),
-        nodes_threshold=dense(np.asarray(ens.threshold, np.float64).reshape(m)),
-        nodes_true=ints(ens.true), nodes_false=ints(ens.false), nodes_missing_true=ints(ens.missing_true),
+        input=x, output=TensorType((n, ens.n_targets), f32), **tree_structure(ens),
+        nodes_threshold=dense(np.asarray(ens.threshold, np.float64).reshape(len(ens.mode))),
+        nodes_missing_true=_ints(ens.missing_true),
         leaf_values=dense(np.asarray(ens.values * scale, np.float64)),
         base_values=dense(np.asarray(base, np.float64)), aggregate=StringAttr(aggregate.lower()),
         location=op.location)

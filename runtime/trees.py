@@ -102,6 +102,13 @@ class Ensemble:
             out.append(rows)
         return out
 
+    def terms(self, leaf: np.ndarray, how: str) -> np.ndarray:
+        """[trees, targets]: whether a tree is a term of the target's reduction of leaf values
+        ``leaf`` (for a sum, a tree whose leaves all hold 0 for the target is not)."""
+        if how != "sum":
+            return np.ones((self.n_trees, self.n_targets), bool)
+        return np.array([np.asarray(leaf)[rows].astype(bool).any(axis=0) for rows in self.leaf_rows()], bool)
+
     def depth(self) -> int:
         """The most branch nodes on a root-to-leaf path."""
         best = 0
