@@ -130,7 +130,15 @@ class InitList:
     items: tuple[Expr, ...] = attrs.field(converter=_tuple)
 
 
-Expr = Union[Name, Int, Float, Str, Index, Member, Call, BinOp, Unary, Cast, Ternary, InitList]  # noqa: UP007
+@attrs.frozen
+class IntTable:
+    """``{v0, v1, ...}``: the initialiser of a constant integer table (weights as raw codes).
+    A leaf however long: it holds numbers only, so tree walks need not visit them."""
+
+    values: tuple[int, ...] = attrs.field(converter=_tuple, repr=False)
+
+
+Expr = Union[Name, Int, Float, Str, Index, Member, Call, BinOp, Unary, Cast, Ternary, InitList, IntTable]  # noqa: UP007
 
 
 # ----------------------------------------------------------------------------- statements

@@ -275,13 +275,38 @@ def print_expr(e: cpp.Expr) -> str:
             return f"{_operand(e.cond)} ? {_operand(e.then)} : {_operand(e.other)}"
         case cpp.InitList():
             return "{" + ", ".join(print_expr(i) for i in e.items) + "}"
+        case cpp.IntTable():
+            return "{" + ", ".join(map(_int_item, e.values)) + "}"
     raise CodegenError(f"{e!r} is not an expression")
+
+
+def _int_item(v: int) -> str:
+    """An integer in a table of any builtin integer type: unsuffixed unless it needs it."""
+    if v >= 2**63:
+        return f"{v}ULL"
+    if v == -(2**63):
+        return "(-9223372036854775807LL - 1)"
+    return str(v)
+
+
+def _int_table(e: cpp.IntTable, indent: str) -> str:
+    """A table of numbers, the same count on every line within :data:`LINE_WIDTH` columns."""
+    small = not e.values or -(2**63) < min(e.values) and max(e.values) < 2**63
+    items = list(map(str if small else _int_item, e.values))
+    if len(items) <= INIT_ITEMS_PER_LINE:
+        return "{" + ", ".join(items) + "}"
+    inner = indent + INDENT
+    per_line = max(1, (LINE_WIDTH - len(inner)) // (max(map(len, items)) + 2))
+    lines = [inner + ", ".join(items[k:k + per_line]) + "," for k in range(0, len(items), per_line)]
+    return "{\n" + "\n".join(lines) + "\n" + indent + "}"
 
 
 def _init(e: cpp.Expr, indent: str) -> str:
     """An initialiser: a list with nested lists or more than :data:`INIT_ITEMS_PER_LINE`
     items spreads over lines (nested lists one per line, scalars up to that many per line
     within :data:`LINE_WIDTH` columns)."""
+    if isinstance(e, cpp.IntTable):
+        return _int_table(e, indent)
     if not isinstance(e, cpp.InitList):
         return print_expr(e)
     nested = any(isinstance(i, cpp.InitList) for i in e.items)

@@ -51,15 +51,20 @@ def emits(*op_types: type[Operation]) -> Callable[[Rule], Rule]:
 @attrs.frozen
 class Arr:
     """A flat C++ array: ``name[size]`` of ``elem``; ``whole`` when it holds the whole
-    tensor (constants always do), else the current beat's row."""
+    tensor (constants always do), else the current beat's row.  A constant of a fixed-point
+    type is stored as raw integer codes and read through its ``decode`` function."""
 
     name: str
     elem: QType
     size: int
     whole: bool = True
+    decode: C.Name | C.TypeName | None = None
 
     def at(self, i: C.Expr | int) -> C.Expr:
-        return C.Index(C.Name(self.name), C.Int(i) if isinstance(i, int) else i)
+        e = C.Index(C.Name(self.name), C.Int(i) if isinstance(i, int) else i)
+        if isinstance(self.decode, C.TypeName):
+            return C.Cast(self.decode, e)
+        return C.Call(self.decode, (e,)) if self.decode else e
 
 
 def type_name(t: QType) -> str:
@@ -142,6 +147,8 @@ class ModuleCtx:
         self.typedefs: dict[QType, C.Typedef] = {}
         self.constants: dict[tuple[Any, ...], Arr] = {}
         self.constant_decls: list[C.VarDecl] = []
+        self.decoder_decls: list[C.Function] = []
+        self.decoders: dict[QType, str] = {}
         self._names: set[str] = set()
 
     def typedef(self, elem: QType) -> C.TypeName:
@@ -157,18 +164,49 @@ class ModuleCtx:
         self._names.add(name)
         return name
 
-    def constant(self, raw: np.ndarray, elem: QType, base: str) -> Arr:
-        key = (elem, raw.shape, raw.tobytes() if raw.dtype != object else tuple(map(int, raw.ravel())))
+    def constant(self, raw: np.ndarray, elem: QType, base: str, index: bool = False) -> Arr:
+        """A ``static const`` array of raw codes in ``weights.h`` (deduplicated), read as
+        ``elem`` (``index``: as plain ``int``, for index tables).  Builtin integers compile
+        fast, where an ``ap_fixed`` initialiser list costs g++ a constructor call per element."""
+        flat = tuple(np.ravel(raw).tolist()) or (0,)
+        key = (elem, index, flat)
         if key in self.constants:
             return self.constants[key]
         name = self.unique(base)
-        flat = np.ravel(raw)
-        items = [literal(int(v), elem) for v in flat]
-        self.constant_decls.append(C.VarDecl(self.typedef(elem), name, (max(len(items), 1),),
-                                             C.InitList(items or [literal(0, elem)]), static=True, const=True))
-        arr = Arr(name, elem, len(items))
+        self.constant_decls.append(C.VarDecl(C.INT if index else storage_type(elem), name, (len(flat),),
+                                             C.IntTable(flat), static=True, const=True))
+        decode: C.Name | C.TypeName | None = None
+        if isinstance(elem, FixedPointType) and not elem.is_int and not index:
+            decode = C.Name(self.decoder(elem))
+        elif not index:
+            decode = self.typedef(elem)
+        arr = Arr(name, elem, len(flat), decode=decode)
         self.constants[key] = arr
         return arr
+
+    def decoder(self, elem: FixedPointType) -> str:
+        """``T raw_T(long long r)``: the fixed-point value with raw code ``r``."""
+        tname = self.typedef(elem)
+        if elem not in self.decoders:
+            fname = self.unique(f"raw_{tname.name}")
+            v, r = C.Name("v"), C.Name("r")
+            body = [C.VarDecl(tname, "v"),
+                    C.Assign(C.Call(C.Member(v, "range"), (C.Int(elem.width - 1), C.Int(0))), r),
+                    C.Return(v)]
+            self.decoders[elem] = fname
+            self.decoder_decls.append(C.Function(tname, fname, [C.Param(C.CType("long long"), "r")], body,
+                                                 static=True, inline=True))
+        return self.decoders[elem]
+
+
+def storage_type(elem: QType) -> C.CType:
+    """The smallest builtin integer that holds ``elem``'s raw codes."""
+    bits, signed = elem.storage_bits, elem.storage_signed
+    if bits > 64:
+        raise CodegenError(f"error: a constant of {elem} needs {bits} bits; constants wider than 64 bits "
+                           "are not supported by the C++ back end yet")
+    width = next(w for w in (8, 16, 32, 64) if bits <= w)
+    return C.CType(f"{'' if signed else 'u'}int{width}_t")
 
 
 def literal(raw: int, elem: QType) -> C.Expr:

@@ -239,8 +239,8 @@ class _Builder:
         buf_dims = (rows, width, chans) if len(spatial) == 2 else (rows, chans)
         stmts: list[C.Stmt] = [C.VarDecl(self.m.typedef(t.element), "buf", buf_dims),
                                C.Pragma("ARRAY_PARTITION", (("variable", C.Name("buf")), "complete", ("dim", 0)))]
-        first_tab = self.m.constant(first, _INT32, f"{fname}_first")
-        count_tab = self.m.constant(ready, _INT32, f"{fname}_ready")
+        first_tab = self.m.constant(first, _INT32, f"{fname}_first", index=True)
+        count_tab = self.m.constant(ready, _INT32, f"{fname}_ready", index=True)
         j = C.Name("j")
         # read one input beat into the ring
         if len(spatial) == 2:
@@ -373,7 +373,8 @@ class _Builder:
             includes.append(C.Include("hls_stream.h"))
         defines = C.TranslationUnit([C.Guard(guard, [*includes, *self.m.typedefs.values(), *self.structs])])
         weights = C.TranslationUnit([C.Guard(f"{self.name.upper()}_WEIGHTS_H",
-                                             [C.Include("defines.h"), *self.m.constant_decls])])
+                                             [C.Include("cstdint", system=True), C.Include("defines.h"),
+                                              *self.m.decoder_decls, *self.m.constant_decls])])
         header = C.TranslationUnit([C.Guard(f"{self.name.upper()}_H", [C.Include("defines.h"), proto])])
         source = C.TranslationUnit([C.Include(f"{self.name}.h"), C.Include("weights.h"), *self.functions, top])
         units = {"firmware/defines.h": defines, "firmware/weights.h": weights,
@@ -390,11 +391,11 @@ class _Ring:
     dims: int
     out_pos: list[C.Expr]
 
-    def load(self, pos: list[C.Expr], c: int) -> C.Expr:
+    def load(self, pos: list[C.Expr], c: C.Expr | int) -> C.Expr:
         e: C.Expr = C.Index(C.Name("buf"), C.BinOp("%", pos[0], C.Int(self.rows)))
         for p in pos[1:]:
             e = C.Index(e, p)
-        return C.Index(e, C.Int(c))
+        return C.Index(e, C.Int(c) if isinstance(c, int) else c)
 
 
 def _rule_for(op: Operation):  # type: ignore[no-untyped-def]

@@ -19,8 +19,9 @@ from fmlc.codegen.emit import Arr, Ctx, convert, emit_error, emits, literal, res
 from fmlc.compiler.ir import Operation
 from fmlc.dialects import df, qt
 from fmlc.dialects.qt import BipolarType, FixedPointType, integer
+from fmlc.passes.hw_cost import nonzero_powers_of_two
 
-I = C.Name("i")
+I, J, R, C_ = C.Name("i"), C.Name("j"), C.Name("r"), C.Name("c")
 
 
 def const_value(v: Any) -> np.ndarray | None:
@@ -53,7 +54,7 @@ def _operand(ctx: Ctx, op: Operation, k: int, arg: Arr, out_shape: tuple[int, ..
         return arg.at(0)
     if _shape(v) != out_shape and not ctx.beat_rows:
         idx = np.broadcast_to(np.arange(arg.size).reshape(_shape(v)), out_shape).ravel()
-        table = ctx.m.constant(idx, integer(32), f"{ctx.prefix}_idx")
+        table = ctx.m.constant(idx, integer(32), f"{ctx.prefix}_idx", index=True)
         return arg.at(table.at(i))
     return arg.at(i)
 
@@ -248,22 +249,40 @@ def _softmax(ctx: Ctx, op: Operation, x: Arr) -> Arr:
 
 # ----------------------------------------------------------------------------- data movement
 
+def _runs(index: np.ndarray, offsets: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """``index`` as maximal runs ``(out_start, length, arg, src_start)`` of consecutive sources
+    in one operand (arg −1: fill)."""
+    arg = np.where(index < 0, -1, np.searchsorted(offsets, index, side="right") - 1)
+    src = np.where(index < 0, 0, index - offsets[np.maximum(arg, 0)])
+    breaks = np.flatnonzero((np.diff(arg) != 0) | ((np.diff(src) != 1) & (arg[1:] >= 0))) + 1
+    starts = np.concatenate([[0], breaks])
+    ends = np.concatenate([breaks, [index.size]])
+    return [(int(a), int(b - a), int(arg[a]), int(src[a])) for a, b in zip(starts, ends, strict=True)]
+
+
 def move(ctx: Ctx, op: Operation, args: tuple[Arr, ...], index: np.ndarray, fill: Any = None) -> Arr:
-    """out[i] = source[index[i]] over the operands' elements laid end to end (−1: ``fill``)."""
+    """out[i] = source[index[i]] over the operands' elements laid end to end (−1: ``fill``):
+    a loop per run of consecutive sources, or, for a scattered permutation of one operand
+    (a transpose), one loop through a constant index table."""
     out_t = result_elem(op)
     out = ctx.array(out_t, index.size)
     offsets = np.cumsum([0, *(a.size for a in args)])
-    ident = index.size == args[0].size and len(args) == 1 and np.array_equal(index, np.arange(index.size))
-    if ident:
-        ctx.emit(ctx.loop("i", index.size, [C.Assign(out.at(I), args[0].at(I))]))
+    runs = _runs(index, offsets)
+    if len(runs) > 16 and len(args) == 1 and fill is None:
+        table = ctx.m.constant(index, integer(32), f"{ctx.prefix}_idx", index=True)
+        ctx.emit(ctx.loop("i", index.size, [C.Assign(out.at(I), args[0].at(table.at(I)))]))
         return out
-    for i, src in enumerate(index.tolist()):
-        if src < 0:
-            ctx.emit(C.Assign(out.at(i), fill))
-            continue
-        k = int(np.searchsorted(offsets, src, side="right") - 1)
-        ctx.emit(C.Assign(out.at(i), args[k].at(int(src - offsets[k]))))
+    for start, length, k, src in runs:
+        if length == 1:
+            ctx.emit(C.Assign(out.at(start), fill if k < 0 else args[k].at(src)))
+        else:
+            value = fill if k < 0 else args[k].at(_offset(src, I))
+            ctx.emit(ctx.loop("i", length, [C.Assign(out.at(_offset(start, I)), value)]))
     return out
+
+
+def _offset(base: int, i: C.Expr) -> C.Expr:
+    return C.BinOp("+", C.Int(base), i) if base else i
 
 
 def _moved_shape(ctx: Ctx, v: Any) -> tuple[int, ...]:
@@ -323,30 +342,16 @@ def _power_of_two(raw: int) -> int | None:
     return m.bit_length() - 1 if m and m & (m - 1) == 0 else None
 
 
-def _mac_terms(ctx: Ctx, acc: C.Name, acc_t: FixedPointType, x: C.Expr, tx: Any, w_raw: int, tw: Any,
-               w_ref: C.Expr) -> list[C.Stmt]:
-    """``acc += x·w`` for one constant weight: nothing for 0, a shift for ±2^k."""
-    if w_raw == 0:
-        return []
-    sign = "-=" if w_raw < 0 else "+="
-    k = _power_of_two(w_raw)
-    if k is not None and isinstance(tx, FixedPointType):
-        shift = k - tw.frac_bits  # w = ±2^shift
-        if shift >= 0:
-            term: C.Expr = C.Cast(ctx.t(acc_t), x)
-            if shift:
-                term = C.BinOp("<<", term, C.Int(shift))
-        else:
-            wide = qt.fixed(tx.width - shift, tx.int_bits, tx.signed) if not tx.is_int else \
-                qt.fixed(tx.width - shift, tx.width, tx.signed)
-            term = C.Cast(ctx.t(acc_t), C.BinOp(">>", C.Cast(ctx.t(wide), x), C.Int(-shift)))
-        return [C.Assign(acc, term, sign)]
-    return [C.Assign(acc, C.BinOp("*", x, w_ref), "+=")]
-
-
 def _acc_type(tx: FixedPointType, tw: FixedPointType, k: int, tb: FixedPointType | None) -> FixedPointType:
     at = tx.mul_type(tw).sum_type(max(k, 1))
     return at.add_type(tb) if tb is not None else at
+
+
+def _multipliers(wr: np.ndarray, tx: Any) -> int:
+    """Multipliers the weights need once HLS has propagated them: zeros vanish and, for a
+    fixed-point input, ±2^k weights become shifts."""
+    nonzero, pow2 = nonzero_powers_of_two(wr)
+    return nonzero - pow2 if isinstance(tx, FixedPointType) else nonzero
 
 
 def _mac_pragmas(ctx: Ctx, mults: int) -> None:
@@ -355,8 +360,35 @@ def _mac_pragmas(ctx: Ctx, mults: int) -> None:
                                                    ("limit", max(math.ceil(mults / ctx.reuse), 1)))))
 
 
+def _accumulators(ctx: Ctx, at: FixedPointType, n: int, bias: Arr | None) -> C.Name:
+    """``acc[n]`` of the exact sum type, each starting at its bias (or 0)."""
+    name = ctx.fresh("acc")
+    ctx_t = ctx.t(at)
+    acc = C.Name(name)
+    stmts: list[C.Stmt] = [C.VarDecl(ctx_t, name, (n,))]
+    if n > 1:
+        stmts.append(C.Pragma("ARRAY_PARTITION", (("variable", acc), "complete", ("dim", 1))))
+    init: C.Expr = C.Cast(ctx_t, bias.at(J)) if bias is not None else C.Cast(ctx_t, C.Int(0))
+    stmts.append(ctx.loop("j", n, [C.Assign(C.Index(acc, J), init)]))
+    ctx.emit(*stmts)
+    return acc
+
+
+def _flat(*terms: tuple[C.Expr, int]) -> C.Expr:
+    """``Σ e·k`` as a C++ index expression (terms with k = 0 dropped, k = 1 unscaled)."""
+    out: C.Expr | None = None
+    for e, k in terms:
+        if k == 0:
+            continue
+        t = e if k == 1 else C.BinOp("*", e, C.Int(k))
+        out = t if out is None else C.BinOp("+", out, t)
+    return out if out is not None else C.Int(0)
+
+
 @emits(qt.DenseOp)
 def _dense(ctx: Ctx, op: Operation, x: Arr, w: Arr, b: Arr | None = None) -> Arr:
+    """``out[r, j] = Σ_i x[r, i]·w[i, j] + b[j]`` as loops over the weight array: HLS unrolls
+    them and propagates the constant weights; g++ compiles a few lines per layer."""
     wr = const_value(op.weight)
     if wr is None:
         raise emit_error(op, "dense weights must be constants for C++ emission")
@@ -367,32 +399,23 @@ def _dense(ctx: Ctx, op: Operation, x: Arr, w: Arr, b: Arr | None = None) -> Arr
     rows = x.size // kk
     out_t = result_elem(op)
     out = ctx.array(out_t, rows * n)
-    br = const_value(op.bias) if op.bias is not None else None
-    r = C.Name("r")
-    body: list[C.Stmt] = []
-    mults = 0
-    for j in range(n):
-        acc = C.Name(f"acc{j}")
-        init = literal(int(br[j]), tb) if br is not None and tb is not None else C.Int(0)
-        body.append(C.VarDecl(ctx.t(at), f"acc{j}", init=C.Cast(ctx.t(at), init)))
-        for i in range(kk):
-            xi = x.at(C.BinOp("+", C.BinOp("*", r, C.Int(kk)), C.Int(i)) if rows > 1 else C.Int(i))
-            terms = _mac_terms(ctx, acc, at, xi, tx, int(wr[i, j]), tw, w.at(i * n + j))
-            mults += sum(1 for s in terms if isinstance(s, C.Assign) and isinstance(s.value, C.BinOp)
-                         and s.value.op == "*")
-            body.extend(terms)
-        target = out.at(C.BinOp("+", C.BinOp("*", r, C.Int(n)), C.Int(j)) if rows > 1 else C.Int(j))
-        body.append(C.Assign(target, convert(ctx, acc, at, out_t)))
-    _mac_pragmas(ctx, mults)
-    if rows > 1:
-        ctx.emit(ctx.loop("r", rows, body))
-    else:
-        ctx.emit(C.Scope(body))
+    outer = ctx.stmts
+    ctx.stmts = []
+    acc = _accumulators(ctx, at, n, b)
+    xi = x.at(_flat((R, kk), (I, 1)) if rows > 1 else I)
+    mac = C.Assign(C.Index(acc, J), C.BinOp("*", xi, w.at(_flat((I, n), (J, 1)))), "+=")
+    ctx.emit(ctx.loop("i", kk, [ctx.loop("j", n, [mac])]),
+             ctx.loop("j", n, [C.Assign(out.at(_flat((R, n), (J, 1)) if rows > 1 else J),
+                                        convert(ctx, C.Index(acc, J), at, out_t))]))
+    body, ctx.stmts = ctx.stmts, outer
+    ctx.emit(ctx.loop("r", rows, body) if rows > 1 else C.Scope(body))
+    _mac_pragmas(ctx, _multipliers(wr, tx))
     return out
 
 
 @emits(qt.BipolarDenseOp)
 def _bipolar_dense(ctx: Ctx, op: Operation, x: Arr, w: Arr) -> Arr:
+    """XNOR-popcount: ``out[r, j] = Σ_i (x[r, i] == w[i, j] ? 1 : -1)``."""
     wr = const_value(op.weight)
     if wr is None:
         raise emit_error(op, "bipolar weights must be constants for C++ emission")
@@ -401,17 +424,16 @@ def _bipolar_dense(ctx: Ctx, op: Operation, x: Arr, w: Arr) -> Arr:
     rows = x.size // kk
     out_t = result_elem(op)
     out = ctx.array(out_t, rows * n)
-    r = C.Name("r")
-    body: list[C.Stmt] = []
-    for j in range(n):
-        acc = C.Name(f"acc{j}")
-        body.append(C.VarDecl(ctx.t(at), f"acc{j}", init=C.Int(0)))
-        for i in range(kk):
-            xi = x.at(C.BinOp("+", C.BinOp("*", r, C.Int(kk)), C.Int(i)) if rows > 1 else C.Int(i))
-            plus, minus = (C.Int(1), C.Int(-1)) if wr[i, j] else (C.Int(-1), C.Int(1))
-            body.append(C.Assign(acc, C.Ternary(xi, plus, minus), "+="))
-        target = out.at(C.BinOp("+", C.BinOp("*", r, C.Int(n)), C.Int(j)) if rows > 1 else C.Int(j))
-        body.append(C.Assign(target, convert(ctx, acc, at, out_t)))
+    outer = ctx.stmts
+    ctx.stmts = []
+    acc = _accumulators(ctx, at, n, None)
+    xi = x.at(_flat((R, kk), (I, 1)) if rows > 1 else I)
+    same = C.BinOp("==", xi, w.at(_flat((I, n), (J, 1))))
+    ctx.emit(ctx.loop("i", kk, [ctx.loop("j", n, [C.Assign(C.Index(acc, J), C.Ternary(same, C.Int(1), C.Int(-1)),
+                                                           "+=")])]),
+             ctx.loop("j", n, [C.Assign(out.at(_flat((R, n), (J, 1)) if rows > 1 else J),
+                                        convert(ctx, C.Index(acc, J), at, out_t))]))
+    body, ctx.stmts = ctx.stmts, outer
     ctx.emit(ctx.loop("r", rows, body) if rows > 1 else C.Scope(body))
     return out
 
@@ -424,11 +446,11 @@ class WholeWindow:
     def __init__(self, x: Arr, spatial: list[int], channels: int) -> None:
         self.x, self.spatial, self.channels = x, spatial, channels
 
-    def load(self, pos: list[C.Expr], c: int) -> C.Expr:
+    def load(self, pos: list[C.Expr], c: C.Expr | int) -> C.Expr:
         flat: C.Expr = pos[0]
         for p, size in zip(pos[1:], self.spatial[1:], strict=True):
             flat = C.BinOp("+", C.BinOp("*", flat, C.Int(size)), p)
-        return self.x.at(C.BinOp("+", C.BinOp("*", flat, C.Int(self.channels)), C.Int(c)))
+        return self.x.at(C.BinOp("+", C.BinOp("*", flat, C.Int(self.channels)), C.Int(c) if isinstance(c, int) else c))
 
 
 def _window_loops(ctx: Ctx, op: Operation, x: Arr, pixel: Any) -> Arr:
@@ -488,6 +510,8 @@ def _guard(cond: C.Expr | None, stmts: list[C.Stmt]) -> list[C.Stmt]:
 
 @emits(qt.ConvOp)
 def _conv(ctx: Ctx, op: Operation, x: Arr, w: Arr, b: Arr | None = None) -> Arr:
+    """Per output pixel and kernel tap (taps unrolled here, each under its padding guard):
+    ``acc[j] += x[tap, g(j)·cg + c]·w[tap, c, j]`` as loops over ``c`` and ``j``."""
     wr = const_value(op.weight)
     if wr is None:
         raise emit_error(op, "conv weights must be constants for C++ emission")
@@ -496,37 +520,29 @@ def _conv(ctx: Ctx, op: Operation, x: Arr, w: Arr, b: Arr | None = None) -> Arr:
     ns = wr.ndim - 2
     cg, oc = wr.shape[-2], wr.shape[-1]
     ocg = oc // groups
-    kk = math.prod(wr.shape[:ns])
+    kernel = wr.shape[:ns]
     tb = _elem(op.bias) if op.bias is not None else None
-    at = _acc_type(tx, tw, kk * cg, tb)
-    br = const_value(op.bias) if op.bias is not None else None
+    at = _acc_type(tx, tw, math.prod(kernel) * cg, tb)
     out_t = result_elem(op)
-    mults = [0]
+    channel = C_ if groups == 1 else _flat((C.BinOp("/", J, C.Int(ocg)), cg), (C_, 1))
 
     def pixel(src: Any, pos: list[C.Expr], out: Arr, base: C.Expr) -> list[C.Stmt]:
-        stmts: list[C.Stmt] = []
-        for j in range(oc):
-            init = literal(int(br[j]), tb) if br is not None and tb is not None else C.Int(0)
-            stmts.append(C.VarDecl(ctx.t(at), f"acc{j}", init=C.Cast(ctx.t(at), init)))
+        outer = ctx.stmts
+        ctx.stmts = []
+        acc = _accumulators(ctx, at, oc, b)
         for kpos, exprs, cond in _taps(op, pos):
-            tap: list[C.Stmt] = []
-            for j in range(oc):
-                g = j // ocg
-                for c in range(cg):
-                    raw = int(wr[(*kpos, c, j)])
-                    widx = int(np.ravel_multi_index((*kpos, c, j), wr.shape))
-                    terms = _mac_terms(ctx, C.Name(f"acc{j}"), at, src.load(exprs, g * cg + c), tx, raw, tw,
-                                       w.at(widx))
-                    mults[0] += sum(1 for s in terms if isinstance(s, C.Assign) and isinstance(s.value, C.BinOp)
-                                    and s.value.op == "*")
-                    tap.extend(terms)
-            stmts.extend(_guard(cond, tap))
-        for j in range(oc):
-            stmts.append(C.Assign(out.at(C.BinOp("+", base, C.Int(j))), convert(ctx, C.Name(f"acc{j}"), at, out_t)))
+            tap = int(np.ravel_multi_index(kpos, kernel)) * cg * oc
+            widx = _flat((C_, oc), (J, 1))
+            widx = C.BinOp("+", C.Int(tap), widx) if tap else widx
+            mac = C.Assign(C.Index(acc, J), C.BinOp("*", src.load(exprs, channel), w.at(widx)), "+=")
+            ctx.emit(*_guard(cond, [ctx.loop("c", cg, [ctx.loop("j", oc, [mac])])]))
+        ctx.emit(ctx.loop("j", oc, [C.Assign(out.at(C.BinOp("+", base, J)),
+                                             convert(ctx, C.Index(acc, J), at, out_t))]))
+        stmts, ctx.stmts = ctx.stmts, outer
         return stmts
 
     out = _window_loops(ctx, op, x, pixel)
-    _mac_pragmas(ctx, mults[0])
+    _mac_pragmas(ctx, _multipliers(wr, tx))
     return out
 
 

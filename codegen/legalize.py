@@ -101,6 +101,8 @@ def _nodes(value: object) -> Iterator[object]:
             yield from _nodes(v)
     elif attrs.has(type(value)):
         yield value
+        if isinstance(value, cpp.IntTable):
+            return
         for a in attrs.fields(type(value)):
             yield from _nodes(getattr(value, a.name))
 
@@ -109,7 +111,7 @@ def _rebuild(value: object, f: Callable[[object], object]) -> object:
     """``value`` with ``f`` applied to every attrs node, children first."""
     if isinstance(value, tuple):
         return tuple(_rebuild(v, f) for v in value)
-    if not attrs.has(type(value)):
+    if not attrs.has(type(value)) or isinstance(value, cpp.IntTable):
         return value
     changes = {a.name: _rebuild(getattr(value, a.name), f) for a in attrs.fields(type(value))}
     return f(attrs.evolve(value, **changes))  # type: ignore[misc]

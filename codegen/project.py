@@ -53,7 +53,7 @@ def _pairs(raw: object, legal: object) -> Iterator[tuple[str, str]]:
     if isinstance(raw, tuple) and isinstance(legal, tuple):
         for r, g in zip(raw, legal, strict=True):
             yield from _pairs(r, g)
-    elif attrs.has(type(raw)):
+    elif attrs.has(type(raw)) and not isinstance(raw, C.IntTable):
         field = _DECLARED.get(type(raw))
         if field is not None:
             yield getattr(raw, field), getattr(legal, field)
@@ -94,7 +94,7 @@ def _declared(unit: object) -> set[str]:
     """The raw names a tree declares."""
     if isinstance(unit, tuple):
         return set().union(*map(_declared, unit))
-    if not attrs.has(type(unit)):
+    if not attrs.has(type(unit)) or isinstance(unit, C.IntTable):
         return set()
     field = _DECLARED.get(type(unit))
     names = {getattr(unit, field)} if field is not None and not isinstance(unit, C.TypeName) else set()

@@ -46,11 +46,18 @@ def weight_stats(op: Operation) -> tuple[int, int, int]:
         return macs_per_beat(op), 0, 0
     if isinstance(op, qt.BipolarDenseOp):
         return w.size, w.size, w.size
-    raw = w.astype(object) if w.dtype == object else w.astype(np.int64)
-    nz = raw[raw != 0]
-    mags = [abs(int(v)) for v in np.ravel(nz)]
-    pow2 = sum(1 for m in mags if m & (m - 1) == 0)
-    return len(mags), pow2, w.size * op.operands[1].type.element.width
+    nonzero, pow2 = nonzero_powers_of_two(w)
+    return nonzero, pow2, w.size * op.operands[1].type.element.width
+
+
+def nonzero_powers_of_two(raw: np.ndarray) -> tuple[int, int]:
+    """(non-zero raw codes, of which ±2^k) in ``raw``."""
+    if raw.dtype == object:
+        mags = [abs(int(v)) for v in np.ravel(raw) if v]
+        return len(mags), sum(1 for m in mags if m & (m - 1) == 0)
+    m = np.abs(raw.astype(np.int64)).ravel()
+    m = m[m != 0]
+    return int(m.size), int(np.count_nonzero(m & (m - 1) == 0))
 
 
 def _const(v: Value) -> np.ndarray | None:

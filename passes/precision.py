@@ -173,7 +173,7 @@ def exact_type(values: np.ndarray, max_bits: int = MAX_EXACT_BITS) -> tuple[Fixe
     if f is None:
         return fixed(1, 1, signed=False), np.zeros(v.shape, dtype=np.int64)
     raw = _scaled_ints(v, f)
-    lo, hi = int(min(raw.ravel(), default=0)), int(max(raw.ravel(), default=0))
+    lo, hi = (int(raw.min()), int(raw.max())) if raw.size else (0, 0)
     t = type_for_range(lo, hi, f)
     if t.width > max_bits:
         return None
@@ -181,7 +181,11 @@ def exact_type(values: np.ndarray, max_bits: int = MAX_EXACT_BITS) -> tuple[Fixe
 
 
 def _scaled_ints(v: np.ndarray, f: int) -> np.ndarray:
-    """v · 2^f as exact Python ints (object array)."""
+    """v · 2^f (integers: f is :func:`frac_bits_needed`) exactly: ``int64`` while every one is
+    below 2^53 in magnitude, else Python ints (object array)."""
+    scaled = np.ldexp(v, f)
+    if not scaled.size or np.max(np.abs(scaled)) < 2.0**53:
+        return scaled.astype(np.int64)
     out = np.empty(v.shape, dtype=object)
     for idx, x in np.ndenumerate(v):
         n, d = float(x).as_integer_ratio()  # d is a power of two

@@ -129,15 +129,41 @@ def _build(sources: Mapping[str, str] | str, kind: str, flags: Sequence[str], in
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             if path.suffix in (".cpp", ".cc", ".cxx"):
-                cpp_files.append(str(path))
+                cpp_files.append(path)
         partial = Path(tmp) / "out"
         extra = [f"-I{Path(tmp) / d}" for d in include_dirs]
-        cmd = [cxx, *all_flags, f"-I{include}", f"-I{tmp}", *extra, *cpp_files, "-o", str(partial)]
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        compile_flags = [f for f in all_flags if f != "-shared"]
+        objects = _compile_all(cxx, [*compile_flags, f"-I{include}", f"-I{tmp}", *extra], cpp_files, name)
+        result = subprocess.run([cxx, *all_flags, *map(str, objects), "-o", str(partial)],
+                                capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            raise CompileError(f"{cxx} failed building {name}:\n{_first_errors(result.stderr)}")
+            raise CompileError(f"{cxx} failed linking {name}:\n{_first_errors(result.stderr)}")
         os.replace(partial, target)
     return target
+
+
+def _compile_all(cxx: str, flags: list[str], files: list[Path], name: str) -> list[Path]:
+    """Compile each file to an object, as many at once as there are cores; returns the objects."""
+    jobs = max(os.cpu_count() or 1, 1)
+    objects = [f.with_suffix(".o") for f in files]
+    pending = list(zip(files, objects, strict=True))
+    running: list[tuple[subprocess.Popen[str], Path]] = []
+    failed: str | None = None
+    while pending or running:
+        while pending and len(running) < jobs and failed is None:
+            src, obj = pending.pop(0)
+            proc = subprocess.Popen([cxx, *flags, "-c", str(src), "-o", str(obj)], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True)
+            running.append((proc, src))
+        if not running:
+            break
+        proc, src = running.pop(0)
+        _, err = proc.communicate()
+        if proc.returncode != 0 and failed is None:
+            failed = f"{cxx} failed building {name} ({src.name}):\n{_first_errors(err)}"
+    if failed is not None:
+        raise CompileError(failed)
+    return objects
 
 
 def build_executable(sources: Mapping[str, str] | str, flags: Sequence[str] = (), include: Path | None = None,

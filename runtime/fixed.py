@@ -441,12 +441,17 @@ def dense(x: Any, tx: FixedPointType, w: Any, tw: FixedPointType) -> tuple[np.nd
     x, w = np.asarray(x), np.asarray(w)
     k = w.shape[0]
     rt = tx.mul_type(tw).sum_type(max(k, 1))
+    if rt.width <= _FLOAT_EXACT_BITS:  # every partial sum is an integer below 2^53: BLAS is exact
+        xf = _to_int64(x).astype(np.float64).reshape(-1, k)  # one GEMM, not a stack of row products
+        out = xf @ _to_int64(w).astype(np.float64)
+        return _canonical(out.reshape(*x.shape[:-1], w.shape[1]), rt), rt
     if rt.width <= FAST_BITS:
         return _canonical(_to_int64(x) @ _to_int64(w), rt), rt
     return _canonical(_limb_matmul(_to_object(x), _to_object(w), k), rt), rt
 
 
 _LIMB = 24
+_FLOAT_EXACT_BITS = 53
 
 
 def _limbs(v: np.ndarray) -> list[np.ndarray]:

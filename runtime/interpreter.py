@@ -6,6 +6,15 @@ results are :class:`TypedArray` (a numpy array plus its IR type, so a fixed-poin
 tensor is raw integers plus its ``!qt.fixed`` element type).  A rule may return a
 bare array; the interpreter attaches the op's result type and checks the shape.
 Listeners see every op before and after it runs (tracing, counting).
+
+Batches: ``Interpreter(batch=True)`` runs many samples in one pass.  Inputs carry a
+leading sample axis (``TypedArray.batched``) that no IR type mentions.  A rule declares
+how it meets that axis with ``@impl(Op, batch=...)``: ``"leading"`` (it only works on
+trailing axes, so extra leading ones pass through: elementwise ops, dense), ``"fold"``
+(axis 0 of its operands is already a batch of independent rows, so the sample axis is
+folded into it: conv, pooling, tree ensembles) or ``"index"`` (a pure rearrangement of
+elements, run once on element numbers: reshape, transpose, slice, concat, pad).  Any
+other rule runs once per sample.  Results are identical to running sample by sample.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from fmlc.compiler.diagnostics import DiagnosticError, op_diagnostic
 from fmlc.compiler.ir import Block, Operation, Region, Value
 from fmlc.compiler.location import UnknownLoc
 from fmlc.compiler.opdef import IsTerminator
+from fmlc.runtime import batching
 
 
 @attrs.frozen(eq=False)
@@ -33,6 +43,7 @@ class TypedArray:
 
     data: Any
     type: TypeAttribute
+    batched: bool = False  # ``data`` has a leading sample axis in front of ``type``'s shape
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -41,14 +52,23 @@ class TypedArray:
 
 Rule = Callable[..., Any]
 RULES: dict[str, dict[type[Operation], Rule]] = {}
+BATCH_MODES: dict[type[Operation], str] = {}
+_MODES = ("leading", "fold", "index")
 
 
-def impl(*op_types: type[Operation]) -> Callable[[Rule], Rule]:
-    """Register ``rule`` as the interpreter rule of ``op_types`` (in their dialect's table)."""
+def impl(*op_types: type[Operation], batch: str | None = None) -> Callable[[Rule], Rule]:
+    """Register ``rule`` as the interpreter rule of ``op_types`` (in their dialect's table);
+    ``batch`` says how it runs on batches (module docstring; None: once per sample)."""
+    if batch is not None and batch not in _MODES:
+        raise ValueError(f"unknown batch mode {batch!r}; expected one of {_MODES}")
 
     def wrap(rule: Rule) -> Rule:
         for op_type in op_types:
             RULES.setdefault(op_type.name.split(".", 1)[0], {})[op_type] = rule
+            if batch is not None:
+                BATCH_MODES[op_type] = batch
+            else:
+                BATCH_MODES.pop(op_type, None)
         return rule
 
     return wrap
@@ -74,8 +94,9 @@ class Listener:
 
 
 class Interpreter:
-    def __init__(self, listeners: Iterable[Listener] = ()) -> None:
+    def __init__(self, listeners: Iterable[Listener] = (), batch: bool = False) -> None:
         self.listeners = list(listeners)
+        self.batch = batch  # inputs carry a leading sample axis
         self._env: list[dict[Value, TypedArray]] = [{}]
 
     # -- environment
@@ -95,7 +116,7 @@ class Interpreter:
         if len(inputs) != len(block.args):
             raise interpret_error(func, f"expects {len(block.args)} inputs, got {len(inputs)}")
         try:
-            args = [self._typed(a, x) for a, x in zip(block.args, inputs, strict=True)]
+            args = [self._typed(a, x, self.batch) for a, x in zip(block.args, inputs, strict=True)]
         except ValueError as e:
             raise interpret_error(func, f"bad input: {e}") from None
         return self.run_region(func.regions[0], args)
@@ -125,8 +146,9 @@ class Interpreter:
         operands = [self.get(v) for v in op.operands]
         for listener in self.listeners:
             listener.before_op(op, operands)
+        batched = not op.has_trait(IsTerminator) and any(o.batched for o in operands)
         try:
-            raw = rule(self, op, *operands)
+            raw = batching.run(self, rule, op, operands) if batched else rule(self, op, *operands)
         except DiagnosticError:
             raise
         except Exception as e:  # a rule's failure is reported at the op it ran
@@ -137,7 +159,7 @@ class Interpreter:
             values = raw if isinstance(raw, (tuple, list)) else (raw,) if op.results else ()
             if len(values) != len(op.results):
                 raise interpret_error(op, f"rule returned {len(values)} values for {len(op.results)} results")
-            results = [self._typed(r, v) for r, v in zip(op.results, values, strict=True)]
+            results = [self._typed(r, v, batched) for r, v in zip(op.results, values, strict=True)]
             for r, v in zip(op.results, results, strict=True):
                 self._bind(r, v)
         for listener in self.listeners:
@@ -145,17 +167,21 @@ class Interpreter:
         return results
 
     @staticmethod
-    def _typed(value: Value, x: Any) -> TypedArray:
+    def _typed(value: Value, x: Any, batched: bool = False) -> TypedArray:
         t = value.type
         if isinstance(x, TypedArray):
             if x.type != t:
                 from fmlc.compiler.printer import format_type
 
                 raise ValueError(f"value of type {format_type(x.type)} where {format_type(t)} is expected")
-            return x
-        if isinstance(t, TensorType) and t.has_static_shape and tuple(np.shape(x)) != t.shape:
-            raise ValueError(f"value of shape {tuple(np.shape(x))} where shape {t.shape} is expected")
-        return TypedArray(x, t)
+            if x.batched == batched:
+                return x
+            x = x.data
+        shape = tuple(np.shape(x))[1:] if batched else tuple(np.shape(x))
+        if isinstance(t, TensorType) and t.has_static_shape and shape != t.shape:
+            raise ValueError(f"value of shape {shape} where shape {t.shape} is expected"
+                             + (" (after the sample axis)" if batched else ""))
+        return TypedArray(x, t, batched)
 
 
 def entry_function(module: ModuleOp, name: str | None = None) -> Operation:
@@ -175,9 +201,9 @@ def entry_function(module: ModuleOp, name: str | None = None) -> Operation:
 
 
 def run(module: ModuleOp, inputs: Sequence[Any], *, entry: str | None = None,
-        listeners: Iterable[Listener] = ()) -> list[TypedArray]:
-    """Run the module's entry function on ``inputs``."""
-    return Interpreter(listeners).call(entry_function(module, entry), inputs)
+        listeners: Iterable[Listener] = (), batch: bool = False) -> list[TypedArray]:
+    """Run the module's entry function on ``inputs`` (``batch``: each with a leading sample axis)."""
+    return Interpreter(listeners, batch).call(entry_function(module, entry), inputs)
 
 
 # ----------------------------------------------------------------------------- listeners

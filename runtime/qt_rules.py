@@ -139,7 +139,7 @@ def from_float_raw(data: np.ndarray, dst: QType) -> np.ndarray:
     return fx.from_float(data, dst)
 
 
-@impl(qt.FromFloatOp)
+@impl(qt.FromFloatOp, batch="leading")
 def _from_float(interp: Interpreter, op: qt.FromFloatOp, x: TypedArray) -> np.ndarray:
     return from_float_raw(host_array(x.data, _elem(x.type)), _out_elem(op))
 
@@ -152,13 +152,13 @@ def to_host(raw: Any, t: QType, host: Any) -> np.ndarray:
     return fx.to_float(raw, t, np.float32 if host.name == "f32" else np.float64)
 
 
-@impl(qt.ToFloatOp)
+@impl(qt.ToFloatOp, batch="leading")
 def _to_float(interp: Interpreter, op: qt.ToFloatOp, x: TypedArray) -> np.ndarray:
     raw, t = _raw(x)
     return to_host(raw, t, _out_elem(op))
 
 
-@impl(qt.CastOp)
+@impl(qt.CastOp, batch="leading")
 def _cast(interp: Interpreter, op: qt.CastOp, x: TypedArray) -> np.ndarray:
     raw, t = _raw(x)
     return convert_exact(raw, t, _out_elem(op))
@@ -166,7 +166,7 @@ def _cast(interp: Interpreter, op: qt.CastOp, x: TypedArray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- linear algebra
 
-@impl(qt.DenseOp)
+@impl(qt.DenseOp, batch="leading")
 def _dense(interp: Interpreter, op: qt.DenseOp, x: TypedArray, w: TypedArray,
            b: TypedArray | None = None) -> np.ndarray:
     (xr, tx), (wr, tw) = _raw(x), _raw(w)
@@ -177,7 +177,7 @@ def _dense(interp: Interpreter, op: qt.DenseOp, x: TypedArray, w: TypedArray,
     return convert_exact(acc, at, _out_elem(op))
 
 
-@impl(qt.ConvOp)
+@impl(qt.ConvOp, batch="fold")
 def _conv(interp: Interpreter, op: qt.ConvOp, x: TypedArray, w: TypedArray,
           b: TypedArray | None = None) -> np.ndarray:
     (xr, tx), (wr, tw) = _raw(x), _raw(w)
@@ -209,7 +209,7 @@ def _conv(interp: Interpreter, op: qt.ConvOp, x: TypedArray, w: TypedArray,
     return convert_exact(acc, at, _out_elem(op))
 
 
-@impl(qt.BipolarDenseOp)
+@impl(qt.BipolarDenseOp, batch="leading")
 def _bipolar_dense(interp: Interpreter, op: qt.BipolarDenseOp, x: TypedArray, w: TypedArray) -> np.ndarray:
     xr, wr = np.asarray(x.data).astype(np.int64), np.asarray(w.data).astype(np.int64)
     k = wr.shape[0]
@@ -225,28 +225,28 @@ def _binary(op: Any, a: TypedArray, b: TypedArray, f: Any) -> np.ndarray:
     return convert_exact(v, t, _out_elem(op))
 
 
-@impl(qt.AddOp)
+@impl(qt.AddOp, batch="leading")
 def _add(interp: Interpreter, op: qt.AddOp, a: TypedArray, b: TypedArray) -> np.ndarray:
     return _binary(op, a, b, fx.add)
 
 
-@impl(qt.SubOp)
+@impl(qt.SubOp, batch="leading")
 def _sub(interp: Interpreter, op: qt.SubOp, a: TypedArray, b: TypedArray) -> np.ndarray:
     return _binary(op, a, b, fx.sub)
 
 
-@impl(qt.MulOp)
+@impl(qt.MulOp, batch="leading")
 def _mul(interp: Interpreter, op: qt.MulOp, a: TypedArray, b: TypedArray) -> np.ndarray:
     return _binary(op, a, b, fx.mul)
 
 
-@impl(qt.ReluOp)
+@impl(qt.ReluOp, batch="leading")
 def _relu(interp: Interpreter, op: qt.ReluOp, x: TypedArray) -> np.ndarray:
     v, t = _as_fixed(*_raw(x))
     return convert_exact(np.maximum(v, 0), t, _out_elem(op))
 
 
-@impl(qt.LeakyReluOp)
+@impl(qt.LeakyReluOp, batch="leading")
 def _leaky_relu(interp: Interpreter, op: qt.LeakyReluOp, x: TypedArray, alpha: TypedArray) -> np.ndarray:
     xv, tx = _as_fixed(*_raw(x))
     av, ta = _as_fixed(*_raw(alpha))
@@ -256,7 +256,7 @@ def _leaky_relu(interp: Interpreter, op: qt.LeakyReluOp, x: TypedArray, alpha: T
     return convert_exact(out, u, _out_elem(op))
 
 
-@impl(qt.ClipOp)
+@impl(qt.ClipOp, batch="leading")
 def _clip(interp: Interpreter, op: qt.ClipOp, x: TypedArray, lo: TypedArray, hi: TypedArray) -> np.ndarray:
     (xv, tx), (lv, tl), (hv, th) = _raw(x), _raw(lo), _raw(hi)
     u = union_type(tx, tl, th)
@@ -264,7 +264,7 @@ def _clip(interp: Interpreter, op: qt.ClipOp, x: TypedArray, lo: TypedArray, hi:
     return convert_exact(out, u, _out_elem(op))
 
 
-@impl(qt.ThresholdOp)
+@impl(qt.ThresholdOp, batch="fold")
 def _threshold(interp: Interpreter, op: qt.ThresholdOp, x: TypedArray, thresholds: TypedArray) -> np.ndarray:
     (xv, tx), (tv, tt) = _raw(x), _raw(thresholds)
     u = union_type(tx, tt)
@@ -277,7 +277,7 @@ def _threshold(interp: Interpreter, op: qt.ThresholdOp, x: TypedArray, threshold
 
 # ----------------------------------------------------------------------------- pooling
 
-@impl(qt.MaxPoolOp)
+@impl(qt.MaxPoolOp, batch="fold")
 def _max_pool(interp: Interpreter, op: qt.MaxPoolOp, x: TypedArray) -> np.ndarray:
     raw, t = _raw(x)
     ns = raw.ndim - 2
@@ -287,7 +287,7 @@ def _max_pool(interp: Interpreter, op: qt.MaxPoolOp, x: TypedArray) -> np.ndarra
     return convert_exact(out, t, _out_elem(op))
 
 
-@impl(qt.AvgPoolOp)
+@impl(qt.AvgPoolOp, batch="fold")
 def _avg_pool(interp: Interpreter, op: qt.AvgPoolOp, x: TypedArray) -> np.ndarray:
     raw, t = _raw(x)
     ns = raw.ndim - 2
@@ -306,14 +306,14 @@ def _avg_pool(interp: Interpreter, op: qt.AvgPoolOp, x: TypedArray) -> np.ndarra
 
 # ----------------------------------------------------------------------------- tables
 
-@impl(qt.LutOp)
+@impl(qt.LutOp, batch="leading")
 def _lut(interp: Interpreter, op: qt.LutOp, x: TypedArray) -> np.ndarray:
     raw, t = _raw(x)
     out = _lookup(raw, t.width > _FAST - 2, op.start.value, op.shift.value, _table(op.table))
     return fx.as_raw(out, _out_elem(op), check=False)
 
 
-@impl(qt.SoftmaxOp)
+@impl(qt.SoftmaxOp, batch="fold")
 def _softmax(interp: Interpreter, op: qt.SoftmaxOp, x: TypedArray) -> np.ndarray:
     raw, t = _raw(x)
     axis = op.axis.value
@@ -333,24 +333,24 @@ def _softmax(interp: Interpreter, op: qt.SoftmaxOp, x: TypedArray) -> np.ndarray
 
 # ----------------------------------------------------------------------------- data movement
 
-@impl(qt.ReshapeOp)
+@impl(qt.ReshapeOp, batch="index")
 def _reshape(interp: Interpreter, op: qt.ReshapeOp, x: TypedArray) -> np.ndarray:
     raw, _ = _raw(x)
     return raw.reshape(op.output.type.shape)
 
 
-@impl(qt.TransposeOp)
+@impl(qt.TransposeOp, batch="index")
 def _transpose(interp: Interpreter, op: qt.TransposeOp, x: TypedArray) -> np.ndarray:
     raw, _ = _raw(x)
     return np.transpose(raw, _ints(op.perm))
 
 
-@impl(qt.ConcatOp)
+@impl(qt.ConcatOp, batch="index")
 def _concat(interp: Interpreter, op: qt.ConcatOp, *xs: TypedArray) -> np.ndarray:
     return np.concatenate([_raw(x)[0] for x in xs], axis=op.axis.value)
 
 
-@impl(qt.SplitOp)
+@impl(qt.SplitOp, batch="index")
 def _split(interp: Interpreter, op: qt.SplitOp, x: TypedArray) -> tuple[np.ndarray, ...]:
     raw, _ = _raw(x)
     axis = op.axis.value
@@ -358,14 +358,14 @@ def _split(interp: Interpreter, op: qt.SplitOp, x: TypedArray) -> tuple[np.ndarr
     return tuple(np.split(raw, np.cumsum(sizes)[:-1], axis=axis))
 
 
-@impl(qt.SliceOp)
+@impl(qt.SliceOp, batch="index")
 def _slice(interp: Interpreter, op: qt.SliceOp, x: TypedArray) -> np.ndarray:
     raw, _ = _raw(x)
     ranges = [np.arange(b, e, s) for b, e, s in zip(_ints(op.starts), _ints(op.ends), _ints(op.steps), strict=True)]
     return np.asarray(raw[np.ix_(*ranges)]) if ranges else raw.copy()
 
 
-@impl(qt.PadOp)
+@impl(qt.PadOp, batch="index")
 def _pad(interp: Interpreter, op: qt.PadOp, x: TypedArray, value: TypedArray) -> np.ndarray:
     raw, _ = _raw(x)
     fill = _raw(value)[0].reshape(())[()]
@@ -492,7 +492,7 @@ def _scatter_mul(xr: np.ndarray, xt: FixedPointType, ur: np.ndarray, ut: FixedPo
 
 # ----------------------------------------------------------------------------- trees
 
-@impl(qt.TreeEnsembleOp)
+@impl(qt.TreeEnsembleOp, batch="fold")
 def _tree_ensemble(interp: Interpreter, op: qt.TreeEnsembleOp, x: TypedArray) -> np.ndarray:
     from fmlc.runtime import trees
 
@@ -518,7 +518,7 @@ def _tree_ensemble(interp: Interpreter, op: qt.TreeEnsembleOp, x: TypedArray) ->
     return convert_exact(acc + base[None, :], work, _out_elem(op))
 
 
-@impl(qt.ArgMaxOp)
+@impl(qt.ArgMaxOp, batch="fold")
 def _argmax(interp: Interpreter, op: qt.ArgMaxOp, x: TypedArray) -> np.ndarray:
     raw, _ = _raw(x)
     axis = op.axis.value

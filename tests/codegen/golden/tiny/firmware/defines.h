@@ -10,11 +10,6 @@ typedef ap_fixed<6,1> fixed_6_1_t;
 typedef ap_fixed<8,2> fixed_8_2_t;
 typedef ap_fixed<16,6> fixed_16_6_t;
 typedef ap_fixed<17,7> fixed_17_7_t;
-typedef ap_fixed<11,3> fixed_11_3_t;
-typedef ap_fixed<10,3> fixed_10_3_t;
-typedef ap_fixed<12,3> fixed_12_3_t;
-typedef ap_fixed<13,3> fixed_13_3_t;
-typedef ap_fixed<9,3> fixed_9_3_t;
 typedef ap_ufixed<15,5> ufixed_15_5_t;
 
 #endif

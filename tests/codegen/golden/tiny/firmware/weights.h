@@ -1,9 +1,22 @@
 #ifndef TINY_WEIGHTS_H
 #define TINY_WEIGHTS_H
 
+#include <cstdint>
 #include "defines.h"
 
-static const fixed_6_1_t layer_Gemm_output_0_w[12] = {0.125, 0, -0.09375, 0.25, 0.03125, 0, 0, -0.5, 0.15625, 0.0625, 0.0625, 0.0625};
-static const fixed_8_2_t layer_Gemm_output_0_w_2[3] = {0.015625, -0.03125, 0.046875};
+static inline fixed_6_1_t raw_fixed_6_1_t(long long r) {
+    fixed_6_1_t v;
+    v.range(5, 0) = r;
+    return v;
+}
+
+static inline fixed_8_2_t raw_fixed_8_2_t(long long r) {
+    fixed_8_2_t v;
+    v.range(7, 0) = r;
+    return v;
+}
+
+static const int8_t layer_Gemm_output_0_w[12] = {4, 0, -3, 8, 1, 0, 0, -16, 5, 2, 2, 2};
+static const int8_t layer_Gemm_output_0_w_2[3] = {1, -2, 3};
 
 #endif
