@@ -2,9 +2,10 @@
 
 Arithmetic follows the qt interpreter exactly: every sum is accumulated in the exact
 type the interpreter uses (so partial sums never round or wrap) and converted once into
-the result type with :func:`fmlc.codegen.emit.convert`.  Multiply-accumulate kernels
-drop zero weights, turn ±2^k weights into shifts, and otherwise multiply by the
-``static const`` weight array element (a constant HLS propagates).
+the result type with :func:`fmlc.codegen.emit.convert`.  Multiply-accumulate kernels are
+loops over the ``static const`` weight tables: HLS unrolls them and propagates the
+constants (a zero weight vanishes, a ±2^k weight is a shift), while g++ compiles a few
+lines per layer whatever its size.
 """
 
 from __future__ import annotations
