@@ -97,15 +97,14 @@ def _worker(model: str, golden: str, io: str, report: str, full: bool) -> None:
 
     args = build_parser().parse_args([model, "--io", io.removeprefix("io_")])
     ctx = _context(args)
-    source = load(model)
-    df_mod = lower_to(source.clone(), "df", args, ctx, _df_options(args))
+    qt_mod = lower_to(load(model), "qt", args, ctx)
+    df_mod = lower_to(qt_mod.clone(), "df", args, ctx, _df_options(args))
     project = build_firmware(df_mod, "bench")
     start = time.perf_counter()
     build_library(project)
     out: dict[str, Any] = {"build_s": time.perf_counter() - start,
                            "build_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
     if full:
-        qt_mod = lower_to(source.clone(), "qt", args, ctx)
         x = read_inputs(golden, qt_mod)
         n = len(next(iter(x.values())))
         y_qt, y_df, y_cs = run_batch(qt_mod, x), run_batch(df_mod, x), run_csim(df_mod, x, "bench")

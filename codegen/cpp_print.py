@@ -291,7 +291,7 @@ def _int_item(v: int) -> str:
 
 def _int_table(e: cpp.IntTable, indent: str) -> str:
     """A table of numbers, the same count on every line within :data:`LINE_WIDTH` columns."""
-    small = not e.values or -(2**63) < min(e.values) and max(e.values) < 2**63
+    small = not e.values or (-(2**63) < min(e.values) and max(e.values) < 2**63)
     items = list(map(str if small else _int_item, e.values))
     if len(items) <= INIT_ITEMS_PER_LINE:
         return "{" + ", ".join(items) + "}"

@@ -396,20 +396,7 @@ def _dense(ctx: Ctx, op: Operation, x: Arr, w: Arr, b: Arr | None = None) -> Arr
     tx, tw = x.elem, _elem(op.weight)
     kk, n = wr.shape
     tb = _elem(op.bias) if op.bias is not None else None
-    at = _acc_type(tx, tw, kk, tb)
-    rows = x.size // kk
-    out_t = result_elem(op)
-    out = ctx.array(out_t, rows * n)
-    outer = ctx.stmts
-    ctx.stmts = []
-    acc = _accumulators(ctx, at, n, b)
-    xi = x.at(_flat((R, kk), (I, 1)) if rows > 1 else I)
-    mac = C.Assign(C.Index(acc, J), C.BinOp("*", xi, w.at(_flat((I, n), (J, 1)))), "+=")
-    ctx.emit(ctx.loop("i", kk, [ctx.loop("j", n, [mac])]),
-             ctx.loop("j", n, [C.Assign(out.at(_flat((R, n), (J, 1)) if rows > 1 else J),
-                                        convert(ctx, C.Index(acc, J), at, out_t))]))
-    body, ctx.stmts = ctx.stmts, outer
-    ctx.emit(ctx.loop("r", rows, body) if rows > 1 else C.Scope(body))
+    out = _matrix_product(ctx, op, x, w, b, _acc_type(tx, tw, kk, tb), lambda xi, wij: C.BinOp("*", xi, wij))
     _mac_pragmas(ctx, _multipliers(wr, tx))
     return out
 
@@ -420,18 +407,23 @@ def _bipolar_dense(ctx: Ctx, op: Operation, x: Arr, w: Arr) -> Arr:
     wr = const_value(op.weight)
     if wr is None:
         raise emit_error(op, "bipolar weights must be constants for C++ emission")
-    kk, n = wr.shape
-    at = integer(max(2, kk.bit_length() + 1))
+    at = integer(max(2, wr.shape[0].bit_length() + 1))
+    return _matrix_product(ctx, op, x, w, None, at,
+                           lambda xi, wij: C.Ternary(C.BinOp("==", xi, wij), C.Int(1), C.Int(-1)))
+
+
+def _matrix_product(ctx: Ctx, op: Operation, x: Arr, w: Arr, bias: Arr | None, at: Any, term: Any) -> Arr:
+    """``out[r, j] = convert(bias[j] + Σ_i term(x[r, i], w[i, j]))`` for weights [K, N]: loops
+    over i and j inside a loop over the rows r of ``x`` (a scope when there is one row)."""
+    kk, n = _shape(op.weight)
     rows = x.size // kk
     out_t = result_elem(op)
     out = ctx.array(out_t, rows * n)
-    outer = ctx.stmts
-    ctx.stmts = []
-    acc = _accumulators(ctx, at, n, None)
+    outer, ctx.stmts = ctx.stmts, []
+    acc = _accumulators(ctx, at, n, bias)
     xi = x.at(_flat((R, kk), (I, 1)) if rows > 1 else I)
-    same = C.BinOp("==", xi, w.at(_flat((I, n), (J, 1))))
-    ctx.emit(ctx.loop("i", kk, [ctx.loop("j", n, [C.Assign(C.Index(acc, J), C.Ternary(same, C.Int(1), C.Int(-1)),
-                                                           "+=")])]),
+    mac = C.Assign(C.Index(acc, J), term(xi, w.at(_flat((I, n), (J, 1)))), "+=")
+    ctx.emit(ctx.loop("i", kk, [ctx.loop("j", n, [mac])]),
              ctx.loop("j", n, [C.Assign(out.at(_flat((R, n), (J, 1)) if rows > 1 else J),
                                         convert(ctx, C.Index(acc, J), at, out_t))]))
     body, ctx.stmts = ctx.stmts, outer
@@ -528,8 +520,7 @@ def _conv(ctx: Ctx, op: Operation, x: Arr, w: Arr, b: Arr | None = None) -> Arr:
     channel = C_ if groups == 1 else _flat((C.BinOp("/", J, C.Int(ocg)), cg), (C_, 1))
 
     def pixel(src: Any, pos: list[C.Expr], out: Arr, base: C.Expr) -> list[C.Stmt]:
-        outer = ctx.stmts
-        ctx.stmts = []
+        outer, ctx.stmts = ctx.stmts, []
         acc = _accumulators(ctx, at, oc, b)
         for kpos, exprs, cond in _taps(op, pos):
             tap = int(np.ravel_multi_index(kpos, kernel)) * cg * oc

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -144,25 +145,17 @@ def _build(sources: Mapping[str, str] | str, kind: str, flags: Sequence[str], in
 
 def _compile_all(cxx: str, flags: list[str], files: list[Path], name: str) -> list[Path]:
     """Compile each file to an object, as many at once as there are cores; returns the objects."""
-    jobs = max(os.cpu_count() or 1, 1)
     objects = [f.with_suffix(".o") for f in files]
-    pending = list(zip(files, objects, strict=True))
-    running: list[tuple[subprocess.Popen[str], Path]] = []
-    failed: str | None = None
-    while pending or running:
-        while pending and len(running) < jobs and failed is None:
-            src, obj = pending.pop(0)
-            proc = subprocess.Popen([cxx, *flags, "-c", str(src), "-o", str(obj)], stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE, text=True)
-            running.append((proc, src))
-        if not running:
-            break
-        proc, src = running.pop(0)
-        _, err = proc.communicate()
-        if proc.returncode != 0 and failed is None:
-            failed = f"{cxx} failed building {name} ({src.name}):\n{_first_errors(err)}"
-    if failed is not None:
-        raise CompileError(failed)
+
+    def compile_one(src: Path, obj: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([cxx, *flags, "-c", str(src), "-o", str(obj)], capture_output=True, text=True,
+                              check=False)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = list(pool.map(compile_one, files, objects))
+    for src, result in zip(files, results, strict=True):
+        if result.returncode != 0:
+            raise CompileError(f"{cxx} failed building {name} ({src.name}):\n{_first_errors(result.stderr)}")
     return objects
 
 
