@@ -7,6 +7,13 @@ sources, flags, header folder and compiler version, and are written to a tempora
 file first and renamed, so parallel builders of the same program never see a torn file.
 Source names may hold folders (``firmware/top.cpp``); they are written with them, and
 ``include_dirs`` (folders of that tree) join the root of the tree on the include path.
+
+Parsing the ap_types headers is about half of compiling a small generated unit, so when
+the sources include them every unit is compiled with ``-include`` of a precompiled header
+of them (:func:`precompiled_header`): built once per header-folder content, compiler and
+flags under ``$FMLC_CACHE_DIR/pch``, skipped when it cannot be built or ``$FMLC_NO_PCH=1``.
+The sources still include the headers themselves (their include guards make that a no-op),
+so a build means the same with or without it, and the build key ignores it.
 """
 
 from __future__ import annotations
@@ -14,9 +21,11 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -26,6 +35,11 @@ from fmlc.compiler.diagnostics import FmlcError
 
 DEFAULT_FLAGS: tuple[str, ...] = ("-O1", "-std=c++14")
 _MARKER = "ap_fixed.h"
+PCH_HEADERS: tuple[str, ...] = ("ap_fixed.h", "ap_int.h", "hls_stream.h")
+PCH_NAME = "fmlc_pch.h"
+_INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*[<"]([^>"]+)[>"]', re.MULTILINE)
+_PCH_LOCK = threading.Lock()
+_PCH_FAILED: set[Path] = set()
 
 
 class ApTypesNotFound(FmlcError):
@@ -97,6 +111,72 @@ def _build_key(sources: Mapping[str, str], flags: Sequence[str], include: Path, 
     return h.hexdigest()[:32]
 
 
+@lru_cache(maxsize=16)
+def _digest_files(stamp: tuple[tuple[str, int, int], ...], root: str) -> str:
+    h = hashlib.sha256()
+    for name, _, _ in stamp:
+        h.update(os.path.relpath(name, root).encode() + b"\0")
+        h.update(Path(name).read_bytes())
+        h.update(b"\0\0")
+    return h.hexdigest()
+
+
+def headers_digest(include: Path) -> str:
+    """Content hash of every file under ``include``; read again only when a file's name, size
+    or modification time changed since the last call of this process."""
+    files = sorted(p for p in include.rglob("*") if p.is_file())
+    stamp = tuple((str(p), st.st_size, st.st_mtime_ns) for p in files for st in [p.stat()])
+    return _digest_files(stamp, str(include))
+
+
+def _pch_headers(sources: Mapping[str, str]) -> list[str]:
+    """The :data:`PCH_HEADERS` the sources include, none when a source shadows one of them."""
+    if any(Path(n).name in PCH_HEADERS for n in sources):
+        return []
+    included = {m for text in sources.values() for m in _INCLUDE.findall(text)}
+    return [h for h in PCH_HEADERS if h in included]
+
+
+def precompiled_header(sources: Mapping[str, str], include: Path, cxx: str, flags: Sequence[str]) -> Path | None:
+    """The folder holding ``fmlc_pch.h`` and its ``.gch`` for compiling ``sources`` with
+    ``flags`` (built on first use); ``None`` when disabled, not needed or not buildable."""
+    headers = _pch_headers(sources)
+    if os.environ.get("FMLC_NO_PCH") == "1" or not headers or not all((include / h).is_file() for h in headers):
+        return None
+    h = hashlib.sha256()
+    for part in [*headers, str(include.resolve()), headers_digest(include), _compiler_version(cxx), cxx, *flags]:
+        h.update(part.encode() + b"\0\0")
+    folder = (cache_dir() / "pch" / h.hexdigest()[:32]).resolve()
+    gch = folder / f"{PCH_NAME}.gch"
+    with _PCH_LOCK:
+        if not gch.is_file() and folder not in _PCH_FAILED:
+            _make_pch(folder, headers, include, cxx, flags)
+            if not gch.is_file():
+                _PCH_FAILED.add(folder)  # this process tries no more
+    return folder if gch.is_file() else None
+
+
+def _make_pch(folder: Path, headers: list[str], include: Path, cxx: str, flags: Sequence[str]) -> None:
+    """Build the header in a temporary folder beside ``folder`` and rename it into place
+    (a rival builder's folder, if it got there first, is kept); a failure leaves no folder."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.parent / f".build-{os.urandom(6).hex()}"
+    tmp.mkdir()  # mode 0777 less the umask, unlike mkdtemp's 0700 (a shared cache stays readable)
+    try:
+        header = tmp / PCH_NAME
+        header.write_text("".join(f'#include "{h}"\n' for h in headers))
+        result = subprocess.run([cxx, *flags, f"-I{include}", "-x", "c++-header", str(header),
+                                 "-o", f"{header}.gch"], capture_output=True, check=False)
+        if result.returncode != 0 or not Path(f"{header}.gch").is_file():
+            return
+        try:
+            os.replace(tmp, folder)
+        except OSError:
+            pass  # another process renamed its complete copy into place first
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _first_errors(stderr: str, lines: int = 12) -> str:
     errors = [ln for ln in stderr.splitlines() if "error" in ln]
     return "\n".join((errors or stderr.splitlines())[:lines])
@@ -134,7 +214,10 @@ def _build(sources: Mapping[str, str] | str, kind: str, flags: Sequence[str], in
         partial = Path(tmp) / "out"
         extra = [f"-I{Path(tmp) / d}" for d in include_dirs]
         compile_flags = [f for f in all_flags if f != "-shared"]
-        objects = _compile_all(cxx, [*compile_flags, f"-I{include}", f"-I{tmp}", *extra], cpp_files, name)
+        pch = precompiled_header(srcs, include, cxx, compile_flags)
+        pch_flags = ["-include", str(pch / PCH_NAME), "-Winvalid-pch"] if pch is not None else []
+        objects = _compile_all(cxx, [*compile_flags, *pch_flags, f"-I{include}", f"-I{tmp}", *extra], cpp_files,
+                               name)
         result = subprocess.run([cxx, *all_flags, *map(str, objects), "-o", str(partial)],
                                 capture_output=True, text=True, check=False)
         if result.returncode != 0:
