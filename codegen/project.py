@@ -9,11 +9,7 @@ puts a folder in place all at once or not at all.
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
-import tempfile
-import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -25,6 +21,7 @@ from fmlc.codegen import cpp as C
 from fmlc.codegen.bridge import ENTRY, TB_MAIN, bridge_unit, testbench_unit
 from fmlc.codegen.cpp_print import print_unit
 from fmlc.codegen.legalize import legalize
+from fmlc.compiler.atomic import atomic_dir
 from fmlc.compiler.diagnostics import FmlcError
 from fmlc.dialects.qt import BipolarType
 
@@ -248,41 +245,16 @@ def _checked(key: str) -> PurePosixPath:
     return path
 
 
-def _remove(path: Path) -> None:
-    """Delete the replaced output (a folder, or whatever else was at its path)."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
-
-
 def write_project(files: Mapping[str, str], out_dir: str | Path, force: bool = False) -> None:
-    """Write ``files`` into ``out_dir`` atomically: built in a hidden sibling folder, then
-    renamed into place.  An existing ``out_dir`` is an error unless ``force`` (then it is
-    replaced); on any failure nothing is left behind and an existing folder is untouched."""
+    """Write ``files`` into ``out_dir`` atomically (:func:`~fmlc.compiler.atomic.atomic_dir`).
+    An existing ``out_dir`` is an error unless ``force`` (then it is replaced); on any failure
+    nothing is left behind and an existing folder is untouched."""
     paths = {_checked(key): text for key, text in files.items()}
-    out = Path(out_dir).absolute()
-    if out.exists() or out.is_symlink():
-        if not force:
-            raise FmlcError(f"error: {out_dir} exists; use --force to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    out = Path(out_dir)
+    if (out.exists() or out.is_symlink()) and not force:
+        raise FmlcError(f"error: {out_dir} exists; use --force to replace it")
+    with atomic_dir(out) as tmp:
         for rel, text in paths.items():
             target = tmp.joinpath(*rel.parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8", newline="\n")
-        if not (out.exists() or out.is_symlink()):
-            os.rename(tmp, out)
-            return
-        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:12]}"
-        os.rename(out, old)
-        try:
-            os.rename(tmp, out)
-        except BaseException:
-            os.rename(old, out)
-            raise
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _remove(old)

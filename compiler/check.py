@@ -1,4 +1,5 @@
-"""``--check``: run every level (onnx → qt → df → csim) on the same inputs and compare.
+"""``--check``: run every level (onnx → qt → df → csim) from the one the model is at on the
+same inputs and compare (a ``df`` dump runs df and csim only: it cannot be raised to qt).
 
 Levels are compared pairwise by value (``-0.0 == 0.0``): elements, the fraction equal
 bit for bit, the largest absolute difference and, for outputs with a class axis, how
@@ -16,7 +17,7 @@ import numpy as np
 from fmlc.compiler.attributes import IntegerType
 from fmlc.compiler.builtin import ModuleOp
 from fmlc.compiler.diagnostics import FmlcError
-from fmlc.compiler.models import _join, _split_samples, interface_names, main_function
+from fmlc.compiler.models import as_samples, from_samples, interface_names, main_function
 
 CHECK_SAMPLES = 256
 ENFORCED = {("qt", "df"), ("df", "csim"), ("qt", "csim")}
@@ -84,16 +85,15 @@ def run_csim(df_module: ModuleOp, inputs: dict[str, np.ndarray], name: str = "fm
     for port in project.inputs:
         arg = by_name[port.name]
         t = arg.type
-        samples = _split_samples(host_array(inputs[port.name], t.element), tuple(t.shape), port.name)
+        samples = as_samples(host_array(inputs[port.name], t.element), tuple(t.shape), port.name)
         count = len(samples)
-        stacked = np.stack([s.reshape(port.shape) for s in samples])
-        raws.append(from_float_raw(stacked, port.element))
+        raws.append(from_float_raw(samples.reshape(count, *port.shape), port.element))
     outs = CsimModel(project).run_raw(raws)
     ret_types = [v.type for v in block.last_op.operands]  # type: ignore[union-attr]
     result = {}
     for port, raw, t, oname in zip(project.outputs, outs, ret_types, out_names, strict=True):
         values = to_host(raw, port.element, t.element)
-        result[oname] = _join([values[k].reshape(t.shape) for k in range(count or 1)])
+        result[oname] = from_samples(values.reshape(count or 1, *t.shape))
     return result
 
 
@@ -152,6 +152,19 @@ def format_rows(rows: list[Row]) -> str:
 
 def failures(rows: list[Row]) -> list[Row]:
     return [r for r in rows if r.pair in ENFORCED and not r.ok]
+
+
+def verdict(levels: list[str], rows: list[Row]) -> str:
+    """The last line of ``--check``: the enforced pairs that differ, or that the enforced levels
+    which ran agree, naming the reference (the first of them) when it is not qt."""
+    bad = failures(rows)
+    if bad:
+        return f"FAIL: {', '.join(sorted({f'{r.pair[0]} vs {r.pair[1]} ({r.output})' for r in bad}))} differ"
+    ran = [lv for lv in ("qt", "df", "csim") if lv in levels]
+    names = ", ".join(ran[:-1]) + f" and {ran[-1]}"
+    if ran[0] == "qt":
+        return f"OK: {names} agree bit for bit"
+    return f"OK: {names} agree bit for bit (reference: {ran[0]}, the level the model is at; qt did not run)"
 
 
 def integer_outputs(module: ModuleOp) -> list[bool]:

@@ -37,7 +37,7 @@ from fmlc.compiler.models import (
     run_batch,
     write_outputs,
 )
-from fmlc.compiler.passes import PassContext, parse_pipeline, pass_help
+from fmlc.compiler.passes import PassContext, Pipeline, parse_pipeline, pass_help
 
 EMITS = (*LEVELS, "cpp", "hls")
 RUN_LEVELS = (*LEVELS, "csim")
@@ -52,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--level", choices=RUN_LEVELS, help="the level --run executes (default: qt)")
     ap.add_argument("--trace", metavar="T.npz", help="with --run: save every op's result, keyed by location")
     ap.add_argument("--check", nargs="?", const="", metavar="X.npz",
-                    help="run onnx, qt, df and the C simulation on X.npz (default: 256 random inputs) and "
-                         "compare; exit 1 if qt, df and csim differ")
+                    help="run every level from the model's own (onnx, qt, df) and the C simulation on X.npz "
+                         "(default: 256 random inputs) and compare; exit 1 if qt, df and csim differ")
     ap.add_argument("--report", action="store_true", help="print resources and latency per process")
     ap.add_argument("--report-json", metavar="R.json", help="write the report as JSON")
     ap.add_argument("-p", "--pipeline", help="run this pass pipeline instead of the standard lowering")
@@ -107,6 +107,15 @@ def _target(args: argparse.Namespace) -> str:
     return args.emit or "qt"
 
 
+def _pipeline(args: argparse.Namespace, start: str) -> Pipeline:
+    """The pipeline the command runs on a model at level ``start`` (and ``--print-pipeline``
+    prints): ``-p``'s, else the standard lowering from ``start`` to the level the command needs
+    (``--check``, which lowers level by level, runs these same passes)."""
+    if args.pipeline is not None and args.check is None:
+        return parse_pipeline(args.pipeline)
+    return parse_pipeline(lowering_pipeline(start, _target(args), _df_options(args)))
+
+
 def _project_name(args: argparse.Namespace) -> str:
     from fmlc.codegen.legalize import legal_identifier
 
@@ -122,23 +131,22 @@ def _main(argv: list[str] | None = None) -> int:
     if args.list_passes:
         print(pass_help())
         return 0
-    target = _target(args)
-    if args.print_pipeline:
-        print(parse_pipeline(args.pipeline) if args.pipeline is not None else
-              lowering_pipeline("onnx", target, _df_options(args)))
+    if args.print_pipeline and args.model is None:  # what an ONNX model would go through
+        print(_pipeline(args, "onnx"))
         return 0
     if args.model is None:
         ap.error("a model is required")
     if args.trace and not args.run:
         raise FmlcError("error: --trace needs --run")
-    ctx = _context(args)
     source = load(args.model, allow_unregistered=args.allow_unregistered_dialect)
+    pipeline = _pipeline(args, level_of(source))
+    if args.print_pipeline:
+        print(pipeline)
+        return 0
+    ctx = _context(args)
     if args.check is not None:
         return _check(args, source, ctx)
-    if args.pipeline is not None:
-        module = run_pipeline(source, parse_pipeline(args.pipeline), args, ctx)
-    else:
-        module = lower_to(source, target, args, ctx, _df_options(args))
+    module = run_pipeline(source, pipeline, args, ctx)
     if args.report or args.report_json:
         return _report(args, module)
     if args.run:
@@ -197,7 +205,10 @@ def _emit_hls(args: argparse.Namespace, module) -> int:  # type: ignore[no-untyp
     import numpy as np
 
     rows = [np.asarray(data[p.name]).reshape(len(next(iter(data.values()))), -1) for p in project.inputs]
-    write_project(project_files(project, np.concatenate(rows, axis=1)), args.output, force=args.force)
+    try:
+        write_project(project_files(project, np.concatenate(rows, axis=1)), args.output, force=args.force)
+    except OSError as e:
+        raise FmlcError(f"error: cannot write '{args.output}': {e.strerror or e}") from None
     print(f"wrote {args.output} (top function {project.top}, io={project.io}; "
           f"build with: cd {args.output} && vitis_hls -f build.tcl)")
     return 0
@@ -239,13 +250,8 @@ def _check(args: argparse.Namespace, source, ctx: PassContext) -> int:  # type: 
     rows = check.check_rows(results, golden)
     print(f"{args.model}: {check.sample_count(inputs)} samples, levels {', '.join(results)}")
     print(check.format_rows(rows))
-    bad = check.failures(rows)
-    if bad:
-        pairs = ", ".join(sorted({f"{r.pair[0]} vs {r.pair[1]} ({r.output})" for r in bad}))
-        print(f"FAIL: {pairs} differ")
-        return 1
-    print("OK: qt, df and csim agree bit for bit")
-    return 0
+    print(check.verdict(list(results), rows))
+    return 1 if check.failures(rows) else 0
 
 
 main = guarded(_main, "fmlc")

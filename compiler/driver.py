@@ -7,11 +7,11 @@ import argparse
 import importlib.util
 import os
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from fmlc.compiler.atomic import atomic_file
 from fmlc.compiler.builtin import ModuleOp
 from fmlc.compiler.diagnostics import FmlcError
 from fmlc.compiler.parser import parse_module
@@ -66,17 +66,9 @@ def write_text_atomic(path: str, text: str) -> None:
     if path == "-":
         sys.stdout.write(text)
         return
-    target = Path(path)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, target)
-        except BaseException:
-            os.unlink(tmp)  # leave no partial file behind
-            raise
+        with atomic_file(path) as f:
+            f.write(text)
     except OSError as e:
         raise FmlcError(f"error: cannot write '{path}': {e.strerror or e}") from None
 

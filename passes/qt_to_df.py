@@ -25,7 +25,7 @@ from typing import Any
 from fmlc.compiler.attributes import IntegerAttr, StringAttr, TensorType
 from fmlc.compiler.diagnostics import FmlcError, op_diagnostic
 from fmlc.compiler.ir import Block, Operation, OpResult, Region, Value
-from fmlc.compiler.location import fuse
+from fmlc.compiler.location import UnknownLoc, fuse
 from fmlc.compiler.opdef import ConstantLike
 from fmlc.compiler.passes import Pass, PassContext, register_pass
 from fmlc.dialects import df, qt
@@ -104,13 +104,22 @@ def _knobs(p: QtToDf, ctx: PassContext) -> Knobs:
     return Knobs(io, reuse, strategy, layers)
 
 
-def layer_name(op: Operation) -> str:
-    return op.location.describe() if op.location is not None else op.name
+def layer_name(op: Operation, index: int) -> str:
+    """The name of the layer ``op`` anchors, process number ``index``: its location (the ONNX
+    node), else its kind and result name (``dense%h`` for ``%h = "qt.dense"``) or number
+    (``dense#3``)."""
+    loc = op.location
+    if loc is not None and not isinstance(loc, UnknownLoc):
+        return loc.describe()
+    kind = op.name.removeprefix("qt.")
+    hint = op.results[0].name_hint if op.results else None
+    return f"{kind}%{hint}" if hint else f"{kind}#{index}"
 
 
 @dataclasses.dataclass
 class _Group:
     ops: list[Operation]
+    name: str = ""
 
     @property
     def anchor(self) -> Operation:
@@ -140,6 +149,8 @@ class _Lowering:
                 g = _Group([op])
                 groups.append(g)
             group_of[op] = g
+        for i, g in enumerate(groups):
+            g.name = layer_name(g.anchor, i)
         return groups
 
     # -- rewriting ------------------------------------------------------------
@@ -188,7 +199,7 @@ class _Lowering:
             self.block.insert_before(ret, o)
         for o in reversed(old):
             o.erase(safe=False)
-        return {layer_name(g.anchor) for g in groups if isinstance(g.anchor, hw_cost.MAC_OPS)}
+        return {g.name for g in groups if isinstance(g.anchor, hw_cost.MAC_OPS)}
 
     def _stream(self, t: TensorType) -> df.StreamType:
         return df.stream_of(t, self.knobs.io)
@@ -231,7 +242,7 @@ class _Lowering:
             for r, cr in zip(op.results, c.results, strict=True):
                 mapping[r] = cr
         block.append(df.YieldOp.build(values=[mapping[v] for v in outputs]))
-        name = layer_name(g.anchor)
+        name = g.name
         reuse, strategy, storage = self._hardware(g, name)
         steps = sum(hw_cost.step_latency(op, reuse) for op in g.ops)
         out_types = [self._stream(v.type) for v in outputs]

@@ -2,7 +2,10 @@
 
 Every ```toml block must be a config that ``fmlc.passes.precision.load_config`` accepts,
 and every ``fmlc ...`` command line of a ```console block (after its ``$ `` prompt) or a
-```sh block must exit 0 when run from the repository root. Commands run in a scratch
+```sh block must exit 0 when run from the repository root, and print what a console block
+shows under it (up to the next ``$ `` line, if anything): its standard output, or its
+standard error when it prints nothing else (``--print-ir-before``), matched as in
+test_docs_gnn, a ``...`` line (indented or not) standing for any lines. Commands run in a scratch
 directory that mirrors the repository root (a symlink per top-level entry, and
 ``../shared`` when it exists), so the files they write (``-o y.npz``) do not land in the
 checkout; a toml block whose first line is ``# NAME.toml`` is written there as ``NAME.toml``
@@ -21,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from test_docs_gnn import matches
 
 from fmlc.passes.precision import load_config
 
@@ -38,17 +42,23 @@ def blocks(path: Path) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2)) for m in _FENCE.finditer(path.read_text(encoding="utf-8"))]
 
 
-def commands(lang: str, body: str) -> list[str]:
-    """The ``fmlc`` command lines of a console or sh block, with continuations and here-documents."""
+def commands(lang: str, body: str) -> list[tuple[str, list[str]]]:
+    """The ``fmlc`` command lines of a console or sh block, with continuations and here-documents,
+    each with the output lines the block shows under it."""
     lines = body.splitlines()
-    out, i = [], 0
+    out: list[tuple[str, list[str]]] = []
+    shown: list[str] | None = None  # the output of the last fmlc command, while lines belong to it
+    i = 0
     while i < len(lines):
         line = lines[i]
         i += 1
         if lang == "console":
             if not line.startswith("$ "):
+                if shown is not None:
+                    shown.append(line.rstrip())
                 continue
             line = line[2:]
+        shown = None
         if not line.startswith("fmlc "):
             continue
         cmd = [line]
@@ -62,7 +72,8 @@ def commands(lang: str, body: str) -> list[str]:
                 i += 1
                 if lines[i - 1] == m.group(1):
                     break
-        out.append("\n".join(cmd))
+        shown = []
+        out.append(("\n".join(cmd), shown))
     return out
 
 
@@ -73,8 +84,8 @@ def _cases() -> tuple[list, list]:
             if lang == "toml":
                 tomls.append(pytest.param(body, id=f"{doc.name}:toml{len(tomls)}"))
             elif lang in ("console", "sh"):
-                for c in commands(lang, body):
-                    cmds.append(pytest.param(c, id=f"{doc.name}:{c.split(chr(10))[0][:60]}"))
+                for c, shown in commands(lang, body):
+                    cmds.append(pytest.param(c, shown, id=f"{doc.name}:{c.split(chr(10))[0][:60]}"))
     return tomls, cmds
 
 
@@ -110,10 +121,15 @@ def workdir(repo_mirror: Callable[[str], Path]) -> Path:
     return work
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_command_runs(command: str, workdir: Path) -> None:
+@pytest.mark.parametrize(("command", "shown"), COMMANDS)
+def test_command_runs(command: str, shown: list[str], workdir: Path) -> None:
     if "../shared" in command and not SHARED.is_dir():
         pytest.skip("../shared is not available")
     script = FMLC + command[len("fmlc"):]
     proc = subprocess.run(["bash", "-c", script], cwd=workdir, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, f"{command}\nexit {proc.returncode}\n{proc.stderr[-3000:]}"
+    if shown:
+        printed = proc.stdout or proc.stderr
+        expected = ["..." if line.strip() == "..." else line for line in shown]
+        assert matches(expected, [line.rstrip() for line in printed.splitlines()]), \
+            f"{command}\nthe page shows:\n" + "\n".join(shown) + f"\n---- the command prints:\n{printed}"
