@@ -3,12 +3,13 @@ a requested level, and run a level on ``.npz`` inputs."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fmlc.compiler.atomic import atomic_file
 from fmlc.compiler.attributes import ArrayAttr, StringAttr, TensorType
 from fmlc.compiler.builtin import ModuleOp
 from fmlc.compiler.diagnostics import FmlcError
@@ -78,21 +79,20 @@ def interface_names(module: ModuleOp) -> tuple[list[str], list[str]]:
 
 
 def lowering_pipeline(start: str, level: str, df_options: str = "") -> str:
-    """The standard pipeline from level ``start`` to ``level`` (``df_options``: ``qt-to-df``'s)."""
+    """The standard pipeline from level ``start`` to ``level``, empty when they are the same
+    (``df_options``: ``qt-to-df``'s); a ``level`` below ``start`` is an error."""
+    if LEVELS.index(level) < LEVELS.index(start):
+        raise FmlcError(f"error: the model is at the '{start}' level and cannot be raised to '{level}'")
     steps = [LOWER[nxt] for nxt in LEVELS[LEVELS.index(start) + 1:LEVELS.index(level) + 1]]
     return ",".join(steps).replace("qt-to-df", f"qt-to-df{df_options}" if df_options else "qt-to-df")
 
 
 def lower_to(module: ModuleOp, level: str, args: Any, ctx: Any = None, df_options: str = "") -> ModuleOp:
-    """Lower ``module`` from its level to ``level`` with the standard pipelines."""
+    """Lower ``module`` from its level to ``level`` with the standard pipeline."""
     from fmlc.compiler.driver import run_pipeline
 
-    current = level_of(module)
-    if LEVELS.index(level) < LEVELS.index(current):
-        raise FmlcError(f"error: the model is at the '{current}' level and cannot be raised to '{level}'")
-    if level == current:
-        return module
-    return run_pipeline(module, lowering_pipeline(current, level, df_options), args, ctx)
+    pipeline = lowering_pipeline(level_of(module), level, df_options)
+    return run_pipeline(module, pipeline, args, ctx) if pipeline else module
 
 
 # ----------------------------------------------------------------------------- running
@@ -119,36 +119,82 @@ def run_batch(module: ModuleOp, inputs: dict[str, np.ndarray], listeners: Iterab
               batch: bool = True) -> dict[str, np.ndarray]:
     """Run the module on every sample: when an input array has one more leading
     dimension than the model input (or the model's batch is 1), the samples run together
-    in one batched pass (``batch``; not at the ``df`` level, whose FIFO simulation is per
-    sample, nor with listeners) or one by one; the results are the same."""
-    from fmlc.runtime.interpreter import Tracer, TypedArray, run
-
+    in batched passes of :func:`chunk_size` samples (``batch``; not at the ``df`` level,
+    whose FIFO simulation is per sample, nor with listeners) or one by one; the results
+    are the same."""
     func = main_function(module)
     block = func.regions[0].blocks[0]
     in_names, out_names = interface_names(module)
-    arrays, count = [], None
+    arrays: list[np.ndarray | None] = []
+    count = None
     for name, arg in zip(in_names, block.args, strict=True):
         t = arg.type
-        x = np.asarray(inputs[name])
-        if isinstance(t, TensorType):
-            x = x.astype(_dtype(t))
-            batched = _split_samples(x, t.shape, name)
-            n = len(batched)
-            if count is not None and n != count:
-                raise FmlcError(f"error: input '{name}' has {n} samples, another input has {count}")
-            count = n
-            arrays.append(batched)
-        else:
+        if not isinstance(t, TensorType):
             arrays.append(None)
-    outs: list[list[np.ndarray]] = [[] for _ in out_names]
+            continue
+        x = as_samples(np.asarray(inputs[name]).astype(_dtype(t)), t.shape, name)
+        if count is not None and len(x) != count:
+            raise FmlcError(f"error: input '{name}' has {len(x)} samples, another input has {count}")
+        count = len(x)
+        arrays.append(x)
     listeners = list(listeners)
     if batch and not listeners and count and level_of(module) != "df":
-        stacked = [np.stack(a) if a is not None else None for a in arrays]
-        results = run(module, stacked, batch=True)
-        return {name: _join(list(np.asarray(r.data))) for name, r in zip(out_names, results, strict=True)}
+        return _run_chunks(module, arrays, out_names, count)
+    return _run_samples(module, arrays, out_names, count or 1, listeners)
+
+
+# Samples per batched pass: about this many elements in the largest intermediate value
+# (16 MiB of int64), so the arrays of a pass stay near the cache while dense layers still
+# get GEMMs of thousands of rows (measured on cnn32, cnn_w4a4, jet_mlp_w6a8 and the MLP
+# ladder: 2^18 halves mlp_100k's throughput, 2^16 costs every model).
+CHUNK_ELEMENTS = 1 << 21
+
+
+def chunk_size(module: ModuleOp) -> int:
+    """Samples per batched pass of ``module``: :data:`CHUNK_ELEMENTS` over the elements one
+    sample needs in its largest op result or window array."""
+    largest = max((_elements(op) for op in main_function(module).walk()), default=1)
+    return max(1, CHUNK_ELEMENTS // max(largest, 1))
+
+
+def _elements(op: Operation) -> int:
+    """Elements of ``op``'s largest result; windowed ops (pooling, convolution) count their
+    windows' elements, which their rules gather."""
+    sizes = [math.prod(r.type.shape) for r in op.results if isinstance(r.type, TensorType) and r.type.has_static_shape]
+    if not sizes:
+        return 1
+    kernel = getattr(op, "kernel", None)
+    if kernel is not None:
+        return sizes[0] * math.prod(a.value for a in kernel)
+    if op.name.endswith(".conv") and len(op.operands) > 1:
+        w, out = op.operands[1].type, op.results[0].type
+        if isinstance(w, TensorType) and w.has_static_shape:  # positions × (kernel × in channels)
+            return max(max(sizes), math.prod(out.shape[:-1]) * math.prod(w.shape[:-1]))  # type: ignore[union-attr]
+    return max(sizes)
+
+
+def _run_chunks(module: ModuleOp, arrays: list[np.ndarray | None], out_names: list[str],
+                count: int) -> dict[str, np.ndarray]:
+    from fmlc.runtime.interpreter import run
+
+    step = chunk_size(module)
+    parts: list[list[np.ndarray]] = [[] for _ in out_names]
+    for start in range(0, count, step):
+        chunk = [a[start:start + step] if a is not None else None for a in arrays]
+        for i, r in enumerate(run(module, chunk, batch=True)):
+            parts[i].append(np.asarray(r.data))
+    return {name: from_samples(np.concatenate(p) if len(p) > 1 else p[0])
+            for name, p in zip(out_names, parts, strict=True)}
+
+
+def _run_samples(module: ModuleOp, arrays: list[np.ndarray | None], out_names: list[str], count: int,
+                 listeners: list[Any]) -> dict[str, np.ndarray]:
+    from fmlc.runtime.interpreter import Tracer, TypedArray, run
+
+    outs: list[list[np.ndarray]] = [[] for _ in out_names]
     tracers = [t for t in listeners if isinstance(t, Tracer)]
     per_sample: list[dict[str, TypedArray]] = []
-    for k in range(count or 1):
+    for k in range(count):
         sample = [a[k] if a is not None else None for a in arrays]
         fresh = [Tracer() for _ in tracers]
         others = [x for x in listeners if not isinstance(x, Tracer)]
@@ -171,34 +217,36 @@ def _dtype(t: TensorType) -> np.dtype:
         return np.dtype(np.float32)
 
 
-def _split_samples(x: np.ndarray, shape: tuple[int, ...], name: str) -> list[np.ndarray]:
+def as_samples(x: np.ndarray, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """``x`` as samples of the model's input ``shape``: [N, *shape]."""
     shape = tuple(shape)
     if x.shape == shape:
-        return [x]
+        return x[None]
     if x.shape[1:] == shape:  # [N, *model shape]
-        return list(x)
+        return x
     if shape and shape[0] == 1 and x.shape[1:] == shape[1:]:  # model batch 1, data batch N
-        return [x[i:i + 1] for i in range(x.shape[0])]
+        return x[:, None]
     raise FmlcError(f"error: input '{name}' has shape {x.shape}; the model expects {shape} "
                     f"(or a batch of them)")
 
 
+def from_samples(y: np.ndarray) -> np.ndarray:
+    """Outputs [N, *shape] of N samples as the caller gave them: one sample without the
+    sample axis, a model batch of 1 merged into the sample axis."""
+    if len(y) == 1:
+        return y[0]
+    if y.ndim > 1 and y.shape[1] == 1:
+        return y.reshape(len(y), *y.shape[2:])
+    return y
+
+
 def _join(vals: list[np.ndarray]) -> np.ndarray:
-    if len(vals) == 1:
-        return vals[0]
-    first = vals[0]
-    if first.ndim and first.shape[0] == 1:
-        return np.concatenate(vals, axis=0)
-    return np.stack(vals)
+    return from_samples(np.stack(vals))
 
 
 def write_outputs(path: str, outputs: dict[str, np.ndarray]) -> None:
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.tmp.npz")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp, **outputs)  # type: ignore[arg-type]
-        tmp.replace(target)
+        with atomic_file(path, binary=True) as f:
+            np.savez(f, **outputs)  # type: ignore[arg-type]
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise FmlcError(f"error: cannot write '{path}': {e.strerror or e}") from None

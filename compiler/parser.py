@@ -9,9 +9,8 @@ from __future__ import annotations
 import functools
 import struct
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lark
 import numpy as np
 
 from fmlc.compiler.attributes import (
@@ -51,11 +50,16 @@ from fmlc.compiler.dialect import REGISTRY
 from fmlc.compiler.ir import Block, Operation, Region, Value, unregistered_op
 from fmlc.compiler.location import FileLineColLoc, FusedLoc, Location, NameLoc, SourcePos, UnknownLoc
 
+if TYPE_CHECKING:  # lark loads on the first parse (CLI runs from ONNX never need it)
+    import lark
+
 
 @functools.cache
 def _lark(start: str) -> lark.Lark:
     """The LALR parser of ``ir.lark`` from ``start``; lark caches the built tables in the
     temporary folder (keyed by grammar and options), which saves every run 0.15 s."""
+    import lark
+
     grammar = (Path(__file__).with_name("ir.lark")).read_text()
     return lark.Lark(grammar, parser="lalr", lexer="contextual", start=start, propagate_positions=True,
                      maybe_placeholders=True, cache=True)
@@ -96,6 +100,8 @@ class _SemanticError(Exception):
 
 
 def _pos(node: Any) -> tuple[int, int]:
+    import lark
+
     if isinstance(node, lark.Token):
         return node.line or 1, node.column or 1
     meta = getattr(node, "meta", None)
@@ -443,6 +449,8 @@ def _expected(e: lark.exceptions.UnexpectedInput) -> str:
 
 
 def _parse(text: str, filename: str, start: str, allow_unregistered: bool, build: str) -> Any:
+    import lark
+
     try:
         tree = _lark(start).parse(text)
     except lark.exceptions.UnexpectedCharacters as e:

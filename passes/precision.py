@@ -22,6 +22,7 @@ Quantised parts take their types from the quantisers and ignore these settings.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,28 @@ class ConfigError(FmlcError):
     pass
 
 
+_SIMPLE_PRECISION = re.compile(r"(?:!qt\.)?(?:(u?fixed)<\s*(\d+)\s*,\s*(-?\d+)\s*>|(u?int)<\s*(\d+)\s*>)")
+
+
+def _simple_precision(text: str) -> FixedPointType | None:
+    """``fixed<W,I>``, ``ufixed<W,I>``, ``int<W>``, ``uint<W>`` read without the IR parser
+    (which loads lark, a fifth of a small model's compile time), or None."""
+    m = _SIMPLE_PRECISION.fullmatch(text)
+    if not m:
+        return None
+    try:
+        if m.group(1):
+            return fixed(int(m.group(2)), int(m.group(3)), not m.group(1).startswith("u"))
+        return integer(int(m.group(5)), not m.group(4).startswith("u"))
+    except ValueError:
+        return None  # the IR parser reports it
+
+
 def parse_precision(text: str, where: str = "precision") -> FixedPointType:
     """``fixed<16,6>``, ``ufixed<8,0,rnd,sat>``, ``int<8>``, ``uint<4>`` (``!qt.`` optional)."""
+    simple = _simple_precision(text.strip())
+    if simple is not None:
+        return simple
     from fmlc.compiler.parser import parse_type
 
     t = text.strip()

@@ -69,9 +69,11 @@ def _aligned(operands: Sequence[TypedArray], rank: int) -> list[TypedArray]:
 
 
 def _foldable(op: Operation, operands: Sequence[TypedArray]) -> bool:
-    """Every batched operand has an axis 0 of rows and the op does not reduce over it."""
+    """Every batched operand has an axis 0 of rows and the op does not reduce over it
+    (``axis`` names a dimension of the first operand: an argmax's result lacks it)."""
     axis = getattr(op, "axis", None)
-    if axis is not None and int(axis.value) % max(len(op.results[0].type.shape), 1) == 0:  # type: ignore[union-attr]
+    rank = len(getattr(op.operands[0].type, "shape", ())) if op.operands else 0
+    if axis is not None and int(axis.value) % max(rank, 1) == 0:
         return False
     return all(np.ndim(o.data) >= 3 for o in operands if o.batched)
 

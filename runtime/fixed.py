@@ -44,7 +44,8 @@ def _to_object(v: Any) -> np.ndarray:
 
 
 def _to_int64(v: np.ndarray) -> np.ndarray:
-    return np.asarray(v).astype(np.int64)
+    """``v`` as int64 (the array itself when it already is: callers never write into it)."""
+    return np.asarray(v).astype(np.int64, copy=False)
 
 
 def _working(v: Any, wide: bool) -> np.ndarray:
@@ -67,7 +68,7 @@ def _canonical(v: np.ndarray, type_: QType) -> np.ndarray:
     """A result in the canonical form of ``type_`` (object results already hold Python ints)."""
     v = np.asarray(v)
     if type_.width <= 63:
-        return v.astype(np.int64)
+        return v.astype(np.int64, copy=False)
     return v if v.dtype == object else v.astype(np.int64).astype(object)
 
 
@@ -80,10 +81,13 @@ def _as_fixed(v: Any, type_: QType) -> tuple[np.ndarray, FixedPointType]:
 
 def _wrap(q: np.ndarray, width: int, signed: bool) -> np.ndarray:
     """Two's-complement wrap to ``width`` bits."""
-    u = q & ((1 << width) - 1)
+    mask = (1 << width) - 1
     if not signed:
-        return u
-    return np.where(u >> (width - 1) != 0, u - (1 << width), u)
+        return q & mask
+    half = 1 << (width - 1)
+    u = (q + half) & mask
+    u -= half
+    return u
 
 
 # ----------------------------------------------------------------------------- conversion core
@@ -130,6 +134,8 @@ def _requantize(v: np.ndarray, d: Any, vbits: int, width: int, signed: bool, qua
     """
     wide = width > FAST_BITS - 1 or vbits > FAST_BITS - 2
     v = _working(v, wide)
+    if not wide and np.ndim(d) == 0 and vbits + max(-int(d), 0) <= _SHORT_BITS:
+        return _requantize_short(v, int(d), vbits, width, signed, quant, overflow)
     if np.ndim(d) == 0:
         right: Any = int(d) > 0
         dr: Any = min(max(int(d), 0), vbits + 2)
@@ -154,6 +160,60 @@ def _requantize(v: np.ndarray, d: Any, vbits: int, width: int, signed: bool, qua
     if overflow == "sat_zero":
         return np.where(above | below, 0, inside)
     return np.where(above, hi, np.where(below, lo, inside))
+
+
+_SHORT_BITS = 60  # int64 values of at most this many bits take :func:`_requantize_short`
+
+
+def _round_shift(v: np.ndarray, d: int, quant: str) -> np.ndarray:
+    """Round v / 2^d (d >= 1, |v| < 2^60) to an integer with ``quant``: one biased shift.
+
+    floor((v + b) / 2^d) with the bias b that moves exactly the values ``quant`` rounds up
+    past the next multiple: 2^(d−1) for ties up, 2^(d−1) − 1 for ties down, plus one for
+    the ties that go up only on negative values (rnd_zero), only on odd quotients
+    (rnd_conv), or minus one on negative ties (rnd_inf); 2^d − 1 on negatives (trn_zero).
+    """
+    half = 1 << (d - 1)
+    if quant == "trn":
+        return v >> d
+    if quant == "trn_zero":
+        q = v + ((v >> 63) & ((1 << d) - 1))
+    elif quant == "rnd":
+        q = v + half
+    elif quant == "rnd_min_inf":
+        q = v + (half - 1)
+    elif quant == "rnd_inf":
+        q = v + half
+        q += v >> 63
+    elif quant == "rnd_zero":
+        q = v + (half - 1)
+        q -= v >> 63
+    else:  # rnd_conv
+        q = v + (half - 1)
+        q += (v >> d) & 1
+    q >>= d
+    return q
+
+
+def _requantize_short(v: np.ndarray, d: int, vbits: int, width: int, signed: bool, quant: str,
+                      overflow: str) -> np.ndarray:
+    """:func:`_requantize` for int64 ``v`` and a scalar shift whose every intermediate stays
+    below 2^62: a biased shift, then a clip (or wrap), skipped when the bounds of |v|
+    already fit the format."""
+    if d > 0:
+        dr = min(d, vbits + 2)
+        q, bound = _round_shift(v, dr, quant), 1 << max(vbits - dr, 0)
+    else:
+        q, bound = (v << -d if d else v), 1 << (vbits - d)
+    hi = (1 << (width - signed)) - 1
+    lo = -hi if signed and overflow == "sat_sym" and width > 1 else (-(1 << (width - 1)) if signed else 0)
+    if -bound >= lo and bound <= hi:
+        return q
+    if overflow == "wrap":
+        return _wrap(q, width, signed)
+    if overflow == "sat_zero":
+        return np.where((q < lo) | (q > hi), 0, q)
+    return np.clip(q, lo, hi)
 
 
 def _decode_float(x: np.ndarray, mant_bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -193,11 +253,55 @@ def from_float(x: Any, type_: QType) -> np.ndarray:
         return (x >= 0).astype(np.int64)
     if type_.is_int:
         return _canonical(_ap_int_from_float(x, type_), type_)
-    neg, man, exponent, zero = _decode_float(x.astype(np.float64), 52)
+    x = x.astype(np.float64, copy=False)
+    short = _from_float_short(x, type_)
+    if short is not None:
+        return short
+    neg, man, exponent, zero = _decode_float(x, 52)
     v = np.where(neg, -man, man)
     raw = _requantize(v, -(exponent + type_.frac_bits), 53, type_.width, type_.signed, type_.quant,
                       type_.overflow)
     return _canonical(np.where(zero, 0, raw), type_)
+
+
+_NORMAL_MIN = 2.0 ** -1022
+
+
+def _from_float_short(x: np.ndarray, type_: FixedPointType) -> np.ndarray | None:
+    """:func:`from_float` in float64 arithmetic, or None where that would not be exact: for
+    formats of at most 52 bits and finite, normal ``x`` whose scaled values y = x·2^F stay
+    normal and below 2^52.  Scaling by 2^F, floor(y), rint(y) and floor(y) + 0.5 are then
+    exact, and rounding compares y with those."""
+    if type_.width > 52 or x.size == 0:
+        return None
+    scale = 2.0 ** type_.frac_bits
+    a = np.abs(x)
+    top, least = float(a.max()) * scale, float(np.min(a, where=a > 0, initial=np.inf))
+    if not (top < 2.0 ** 52 and (least == np.inf or (least >= _NORMAL_MIN and least * scale >= _NORMAL_MIN))):
+        return None  # NaN, inf, subnormals or huge values: the header's decoding (below)
+    y = x * scale
+    quant = type_.quant
+    if quant == "rnd_conv":
+        q = np.rint(y)
+    else:
+        q = np.floor(y)
+        if quant == "trn_zero":
+            q += (y > q) & (y < 0)
+        elif quant != "trn":
+            mid = q + 0.5  # exact below 2^52 (y − q is not: −2^−54 − q loses bits)
+            if quant == "rnd":
+                q += y >= mid
+            elif quant == "rnd_min_inf":
+                q += y > mid
+            else:  # ties away from (rnd_inf) / toward (rnd_zero) zero
+                q += (y > mid) | ((y == mid) & ((y >= 0) if quant == "rnd_inf" else (y < 0)))
+    hi = (1 << (type_.width - type_.signed)) - 1
+    lo = -hi if type_.signed and type_.overflow == "sat_sym" and type_.width > 1 else type_.min_raw
+    if type_.overflow == "wrap":
+        return _wrap(q.astype(np.int64), type_.width, type_.signed)
+    if type_.overflow == "sat_zero":
+        return np.where((q < lo) | (q > hi), 0, q).astype(np.int64)
+    return np.clip(q, lo, hi).astype(np.int64)
 
 
 def _ap_int_from_float(x: np.ndarray, type_: FixedPointType) -> np.ndarray:
@@ -436,18 +540,43 @@ def sum(v: Any, type_: QType, axis: int | None = None) -> tuple[np.ndarray, Fixe
     return _canonical(np.sum(_working(fv, rt.width > FAST_BITS), axis=axis), rt), rt
 
 
-def dense(x: Any, tx: FixedPointType, w: Any, tw: FixedPointType) -> tuple[np.ndarray, FixedPointType]:
-    """Exact ``x @ w`` (x: [..., K], w: [K, N]) and its type, ``tx.mul_type(tw).sum_type(K)``."""
+def dense_type(tx: FixedPointType, tw: FixedPointType, k: int, tb: FixedPointType | None = None) -> FixedPointType:
+    """Type of :func:`dense`'s exact result: the sum of ``k`` products, plus the bias."""
+    rt = tx.mul_type(tw).sum_type(max(k, 1))
+    return rt if tb is None else rt.add_type(tb)
+
+
+def in_float64(t: FixedPointType) -> bool:
+    """Every raw code of ``t`` (and so every partial sum of a dense of this result type) is an
+    integer float64 holds exactly: BLAS computes it exactly."""
+    return t.width <= _FLOAT_EXACT_BITS
+
+
+def dense(x: Any, tx: FixedPointType, w: Any, tw: FixedPointType, b: Any = None,
+          tb: FixedPointType | None = None) -> tuple[np.ndarray, FixedPointType]:
+    """Exact ``x @ w (+ b)`` (x: [..., K], w: [K, N], b: [N]) and its type, :func:`dense_type`.
+
+    ``x`` may be float64 holding the raw integers when the result is :func:`in_float64`.
+    """
     x, w = np.asarray(x), np.asarray(w)
     k = w.shape[0]
-    rt = tx.mul_type(tw).sum_type(max(k, 1))
-    if rt.width <= _FLOAT_EXACT_BITS:  # every partial sum is an integer below 2^53: BLAS is exact
-        xf = _to_int64(x).astype(np.float64).reshape(-1, k)  # one GEMM, not a stack of row products
-        out = xf @ _to_int64(w).astype(np.float64)
-        return _canonical(out.reshape(*x.shape[:-1], w.shape[1]), rt), rt
+    rt = dense_type(tx, tw, k)
+    out_t = dense_type(tx, tw, k, tb)
+    if in_float64(out_t):  # one GEMM (not a stack of row products), the bias added in place
+        xf = x.reshape(-1, k).astype(np.float64, copy=False)
+        acc = xf @ _to_int64(w).astype(np.float64)
+        if b is not None and tb is not None:
+            if out_t.frac_bits != rt.frac_bits:
+                acc *= 2.0 ** (out_t.frac_bits - rt.frac_bits)
+            acc += _to_int64(b).astype(np.float64) * 2.0 ** (out_t.frac_bits - tb.frac_bits)
+        return acc.astype(np.int64).reshape(*x.shape[:-1], w.shape[1]), out_t
     if rt.width <= FAST_BITS:
-        return _canonical(_to_int64(x) @ _to_int64(w), rt), rt
-    return _canonical(_limb_matmul(_to_object(x), _to_object(w), k), rt), rt
+        acc = _canonical(_to_int64(x) @ _to_int64(w), rt)
+    else:
+        acc = _canonical(_limb_matmul(_to_object(x), _to_object(w), k), rt)
+    if b is None or tb is None:
+        return acc, rt
+    return add(acc, rt, b, tb)
 
 
 _LIMB = 24

@@ -94,20 +94,23 @@ def _lookup(v: np.ndarray, wide: bool, start: int, shift: int, table: np.ndarray
 
 def _gather_windows(x: np.ndarray, kernel: list[int], strides: list[int], dilations: list[int],
                     pads: list[int], fill: Any) -> np.ndarray:
-    """Windows of channels-last ``x`` [N, *S, C] as [N, *S', *K, C], padding with ``fill``."""
+    """Windows of channels-last ``x`` [N, *S, C] as a read-only strided view [N, *S', *K, C],
+    padding with ``fill``."""
     ns = len(kernel)
     n, *spatial, c = x.shape
-    padded_shape = [n, *(s + pads[i] + pads[ns + i] for i, s in enumerate(spatial)), c]
-    xp = np.full(padded_shape, fill, dtype=x.dtype)
-    xp[(slice(None), *(slice(pads[i], pads[i] + s) for i, s in enumerate(spatial)), slice(None))] = x
-    index = []
-    for i in range(ns):
-        out = window_output_size(spatial[i], kernel[i], strides[i], dilations[i], pads[i], pads[ns + i])
-        pos = np.arange(out)[:, None] * strides[i] + np.arange(kernel[i])[None, :] * dilations[i]
-        shape = [1] * (2 * ns)
-        shape[i], shape[ns + i] = out, kernel[i]
-        index.append(pos.reshape(shape))
-    return xp[(slice(None), *index, slice(None))]
+    xp = np.ascontiguousarray(x)
+    if any(pads):
+        padded_shape = [n, *(s + pads[i] + pads[ns + i] for i, s in enumerate(spatial)), c]
+        xp = np.full(padded_shape, fill, dtype=x.dtype)
+        xp[(slice(None), *(slice(pads[i], pads[i] + s) for i, s in enumerate(spatial)), slice(None))] = x
+    out = [window_output_size(spatial[i], kernel[i], strides[i], dilations[i], pads[i], pads[ns + i])
+           for i in range(ns)]
+    step = xp.strides[1:1 + ns]
+    return np.lib.stride_tricks.as_strided(
+        xp, (n, *out, *kernel, c),
+        (xp.strides[0], *(st * s for st, s in zip(step, strides, strict=True)),
+         *(st * d for st, d in zip(step, dilations, strict=True)), xp.strides[-1]),
+        writeable=False)
 
 
 def _window_props(op: Any, kernel: list[int]) -> tuple[list[int], list[int], list[int], list[int]]:
@@ -170,10 +173,8 @@ def _cast(interp: Interpreter, op: qt.CastOp, x: TypedArray) -> np.ndarray:
 def _dense(interp: Interpreter, op: qt.DenseOp, x: TypedArray, w: TypedArray,
            b: TypedArray | None = None) -> np.ndarray:
     (xr, tx), (wr, tw) = _raw(x), _raw(w)
-    acc, at = fx.dense(xr, tx, wr, tw)  # type: ignore[arg-type]
-    if b is not None:
-        br, tb = _raw(b)
-        acc, at = fx.add(acc, at, br, tb)
+    br, tb = _raw(b) if b is not None else (None, None)
+    acc, at = fx.dense(xr, tx, wr, tw, br, tb)  # type: ignore[arg-type]
     return convert_exact(acc, at, _out_elem(op))
 
 
@@ -181,31 +182,35 @@ def _dense(interp: Interpreter, op: qt.DenseOp, x: TypedArray, w: TypedArray,
 def _conv(interp: Interpreter, op: qt.ConvOp, x: TypedArray, w: TypedArray,
           b: TypedArray | None = None) -> np.ndarray:
     (xr, tx), (wr, tw) = _raw(x), _raw(w)
+    br, tb = _raw(b) if b is not None else (None, None)
     ns = xr.ndim - 2
     kernel = list(wr.shape[:ns])
     groups = op.groups.value
-    patches = _gather_windows(xr, *_window_props(op, kernel), fill=0)  # [N, *S', *K, C]
-    n, out_spatial, c, oc = xr.shape[0], patches.shape[1:1 + ns], xr.shape[-1], wr.shape[-1]
+    n, c, oc = xr.shape[0], xr.shape[-1], wr.shape[-1]
     cg, ocg, kk = c // groups, oc // groups, math.prod(kernel)
+    at = fx.dense_type(tx, tw, kk * cg, tb)  # type: ignore[arg-type]
+    if fx.in_float64(at):  # gather the windows as float64 once, for the GEMM
+        xr = xr.astype(np.float64)
+    patches = _gather_windows(xr, *_window_props(op, kernel), fill=0)  # [N, *S', *K, C]
+    out_spatial = patches.shape[1:1 + ns]
     m = n * math.prod(out_spatial)
+    if groups == 1:
+        acc, at = fx.dense(patches.reshape(m, kk * c), tx, wr.reshape(kk * c, oc), tw, br, tb)  # type: ignore[arg-type]
+        return convert_exact(acc.reshape(n, *out_spatial, oc), at, _out_elem(op))
     p = patches.reshape(m, kk, groups, cg)
     wg = wr.reshape(kk, cg, groups, ocg)
-    rt = tx.mul_type(tw).sum_type(max(kk * cg, 1))  # type: ignore[union-attr]
-    if groups > 1 and rt.width <= _FAST:  # one batched int64 matmul over the groups
+    rt = fx.dense_type(tx, tw, kk * cg)  # type: ignore[arg-type]
+    if rt.width <= _FAST:  # one batched matmul over the groups
         pm = np.ascontiguousarray(p.transpose(2, 0, 1, 3)).reshape(groups, m, kk * cg).astype(np.int64)
         wm = np.ascontiguousarray(wg.transpose(2, 0, 1, 3)).reshape(groups, kk * cg, ocg).astype(np.int64)
         acc = np.matmul(pm, wm).transpose(1, 0, 2).reshape(m, oc)
-        at = rt
     else:
-        parts = []
-        for g in range(groups):
-            part, at = fx.dense(p[:, :, g, :].reshape(m, kk * cg), tx, wg[:, :, g, :].reshape(kk * cg, ocg), tw)  # type: ignore[arg-type]
-            parts.append(part)
-        acc = parts[0] if groups == 1 else np.concatenate(parts, axis=-1)
-    acc = acc.reshape(n, *out_spatial, oc)
+        parts = [fx.dense(p[:, :, g, :].reshape(m, kk * cg), tx, wg[:, :, g, :].reshape(kk * cg, ocg), tw)[0]  # type: ignore[arg-type]
+                 for g in range(groups)]
+        acc = np.concatenate(parts, axis=-1)
+    acc, at = acc.reshape(n, *out_spatial, oc), rt
     if b is not None:
-        br, tb = _raw(b)
-        acc, at = fx.add(acc, at, br, tb)
+        acc, at = fx.add(acc, at, br, tb)  # type: ignore[arg-type]
     return convert_exact(acc, at, _out_elem(op))
 
 
@@ -283,7 +288,10 @@ def _max_pool(interp: Interpreter, op: qt.MaxPoolOp, x: TypedArray) -> np.ndarra
     ns = raw.ndim - 2
     patches = _gather_windows(raw, *_window_props(op, _ints(op.kernel)), fill=t.min_raw)
     # every window holds a real element (verified), and the fill is <= every code
-    out = np.max(patches, axis=tuple(range(1 + ns, 1 + 2 * ns)))
+    taps = iter(np.ndindex(*patches.shape[1 + ns:1 + 2 * ns]))
+    out = patches[(Ellipsis, *next(taps), slice(None))].copy()
+    for tap in taps:  # one elementwise maximum per kernel position beats a reduce over strided axes
+        np.maximum(out, patches[(Ellipsis, *tap, slice(None))], out=out)
     return convert_exact(out, t, _out_elem(op))
 
 
@@ -499,23 +507,27 @@ def _tree_ensemble(interp: Interpreter, op: qt.TreeEnsembleOp, x: TypedArray) ->
     ens = trees.of_op(op)
     how = op.aggregate.value
     if _is_float(x.type):  # before onnx-to-qt: float64 arithmetic
-        rows = ens.leaves(np.asarray(x.data, np.float64), ens.float_branch)
-        acc, _ = trees.aggregate(ens, rows, how.upper(), np.float64)
+        acc, _ = trees.aggregate(ens, ens.leaves(np.asarray(x.data, np.float64)), how.upper(), np.float64)
         dtype = np.float32 if _out_elem(op).name == "f32" else np.float64  # type: ignore[union-attr]
         return (acc + np.asarray(op.base_values.data, np.float64)).astype(dtype)
     raw, _ = _raw(x)
-    rows = ens.leaves(np.asarray(raw), ens.raw_branch)
+    work, by_position, base = trees.per_op(op, _tree_tables)
+    acc = ens.walk.reduce_leaves(raw, by_position, {"sum": np.add, "min": np.minimum, "max": np.maximum}[how])
+    return convert_exact(acc + base[None, :], work, _out_elem(op))
+
+
+def _tree_tables(op: qt.TreeEnsembleOp) -> tuple[FixedPointType, np.ndarray, np.ndarray]:
+    """The type that holds a tree ensemble's sums exactly, its leaf values in that type by
+    walk position [targets, positions], and its base values in that type."""
+    from fmlc.runtime import trees
+
+    ens = trees.of_op(op)
     lt, bt = op.leaf_values.type.element, op.base_values.type.element
     work = qt.sum_type([(lt, max(ens.n_trees, 1)), (bt, 1)])
     wide = work.width > _FAST - 2
     leaf = _work(_widen_to(ens.values, lt, work), wide)
     base = _work(_widen_to(np.asarray(fx.as_raw(op.base_values.data, bt, check=False)), bt, work), wide)
-    per_tree = leaf[rows]  # [N, trees, T]
-    if how == "sum":
-        acc = per_tree.sum(axis=1)
-    else:
-        acc = (per_tree.min if how == "min" else per_tree.max)(axis=1)
-    return convert_exact(acc + base[None, :], work, _out_elem(op))
+    return work, np.ascontiguousarray(leaf[ens.walk.leaf_row].T), base
 
 
 @impl(qt.ArgMaxOp, batch="fold")
@@ -523,5 +535,8 @@ def _argmax(interp: Interpreter, op: qt.ArgMaxOp, x: TypedArray) -> np.ndarray:
     raw, _ = _raw(x)
     axis = op.axis.value
     values = np.asarray(raw)
-    idx = np.argmax(values.astype(object) if values.dtype == object else values, axis=axis)
-    return convert_exact(np.asarray(idx, np.int64), integer(64), _out_elem(op))
+    idx = np.asarray(np.argmax(values.astype(object) if values.dtype == object else values, axis=axis), np.int64)
+    out = _out_elem(op)
+    if isinstance(out, FixedPointType) and out.frac_bits == 0 and out.max_raw >= values.shape[axis] - 1:
+        return idx  # every index is its own raw code
+    return convert_exact(idx, integer(64), out)

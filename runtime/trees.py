@@ -1,5 +1,6 @@
 """Tree ensembles (ONNX-ML): one flat representation for every attribute set, the
-walk that finds each sample's leaf, and onnxruntime's float semantics around it.
+walk that finds each sample's leaf (all trees and samples at once, level by level), and
+onnxruntime's float semantics around it.
 
 Nodes are numbered globally.  A branch node compares feature ``feature[i]`` of the
 sample with ``threshold[i]`` by ``mode[i]`` and goes to ``true[i]`` or
@@ -11,9 +12,11 @@ out of MIN/MAX and of the classifier's argmax).
 
 from __future__ import annotations
 
+import functools
 import math
+import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import numpy as np
@@ -24,6 +27,7 @@ ONNX_MODES = {"BRANCH_LEQ": "leq", "BRANCH_LT": "lt", "BRANCH_GTE": "gte", "BRAN
 AGGREGATES = ("SUM", "AVERAGE", "MIN", "MAX")
 POST_TRANSFORMS = ("NONE", "SOFTMAX", "LOGISTIC", "SOFTMAX_ZERO", "PROBIT")
 LEAF = MODES.index("leaf")
+_T = TypeVar("_T")
 
 
 class TreeError(ValueError):
@@ -50,43 +54,14 @@ class Ensemble:
     def n_targets(self) -> int:
         return int(self.values.shape[1])
 
-    def is_leaf(self, nodes: np.ndarray) -> np.ndarray:
-        return self.mode[nodes] == LEAF
+    @functools.cached_property
+    def walk(self) -> Walk:
+        return Walk.of(self)
 
-    def leaves(self, x: np.ndarray, branch: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
-        """[N, trees] leaf row each sample of ``x`` [N, F] reaches; ``branch(values, nodes)``
-        says whether the feature values at branch nodes ``nodes`` take the true branch."""
-        n = x.shape[0]
-        out = np.zeros((n, self.n_trees), dtype=np.int64)
-        rows = np.arange(n)
-        for k, root in enumerate(self.roots):
-            node = np.full(n, root, dtype=np.int64)
-            for _ in range(len(self.mode) + 1):
-                inner = ~self.is_leaf(node)
-                if not inner.any():
-                    break
-                at = node[inner]
-                go = branch(x[rows[inner], self.feature[at]], at)
-                node[inner] = np.where(go, self.true[at], self.false[at])
-            else:
-                raise TreeError(f"tree {k} has a cycle")
-            out[:, k] = self.true[node]
-        return out
-
-    def float_branch(self, v: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-        """onnxruntime's comparison of float feature values with the real thresholds."""
-        t, m = self.threshold[nodes], self.mode[nodes]
-        v = np.asarray(v, dtype=np.float64)
-        with np.errstate(invalid="ignore"):
-            res = np.select([m == 0, m == 1, m == 2, m == 3, m == 4], [v <= t, v < t, v >= t, v > t, v == t],
-                            v != t)
-        return res | (np.isnan(v) & self.missing_true[nodes])
-
-    def raw_branch(self, v: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-        """The comparison of raw fixed-point codes with raw thresholds of the same type."""
-        t, m = self.threshold[nodes], self.mode[nodes]
-        v = np.asarray(v)
-        return np.select([m == 0, m == 1, m == 2, m == 3, m == 4], [v <= t, v < t, v >= t, v > t, v == t], v != t)
+    def leaves(self, x: np.ndarray) -> np.ndarray:
+        """[N, trees] leaf row each sample of ``x`` [N, F] reaches (float features compare
+        as onnxruntime does, raw codes with raw thresholds of the same type)."""
+        return self.walk.leaf_row.take(self.walk.positions(x)).T
 
     def leaf_rows(self) -> list[list[int]]:
         """The leaf rows each tree can reach."""
@@ -122,9 +97,156 @@ class Ensemble:
         return best
 
 
+_COMPARE = (np.less_equal, np.less, np.greater_equal, np.greater, np.equal, np.not_equal)  # by mode
+BLOCK = 1 << 15  # trees × samples a pass of the walk takes: its arrays stay in the cache
+
+
+@attrs.frozen(eq=False)
+class Walk:
+    """An ensemble's tables for walking every tree at once, one level per step.
+
+    Position ``2·i + b`` is node i having taken branch b (1: true) and ``next`` maps it to
+    the child's position ``2·child``; a leaf's children are itself, so ``steps`` steps
+    take every sample to a leaf in every tree.  Node tables are repeated per position.
+    """
+
+    start: np.ndarray       # [trees] position of each root
+    feature: np.ndarray     # [2M] feature index (0 at leaves)
+    threshold: np.ndarray   # [2M]
+    mode: np.ndarray        # [2M] index into MODES
+    missing: np.ndarray     # [2M] bool: NaN takes the true branch
+    next: np.ndarray        # [2M] position of the child a position leads to
+    leaf_row: np.ndarray    # [2M] leaf row at a leaf's positions (0 elsewhere)
+    steps: int              # the deepest tree's branch levels
+    one_mode: int | None    # the mode of every branch node, if they share one
+
+    @classmethod
+    def of(cls, ens: Ensemble) -> Walk:
+        m = len(ens.mode)
+        leaf = ens.mode == LEAF
+        for name, arr in (("roots", ens.roots), ("nodes_true", ens.true[~leaf]), ("nodes_false", ens.false[~leaf])):
+            if np.any((arr < 0) | (arr >= m)):
+                raise TreeError(f"{name} names a node that does not exist")
+        node = np.arange(m)
+        children = np.stack([np.where(leaf, node, ens.false), np.where(leaf, node, ens.true)], axis=1)
+        modes = np.unique(ens.mode[~leaf])
+        twice = lambda a: np.repeat(a, 2)  # noqa: E731
+        return cls(2 * ens.roots, twice(np.where(leaf, 0, ens.feature)), twice(ens.threshold), twice(ens.mode),
+                   twice(ens.missing_true), 2 * children.ravel(), twice(np.where(leaf, ens.true, 0)),
+                   _steps(ens), int(modes[0]) if len(modes) == 1 else None)
+
+    def positions(self, x: np.ndarray) -> np.ndarray:
+        """[trees, N] the leaf position each sample of ``x`` [N, F] reaches in each tree."""
+        return self._positions(*self._comparable(x))
+
+    def reduce_leaves(self, x: np.ndarray, table: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
+        """[N, K]: ``ufunc`` reduced over the trees of ``table`` [K, positions] at the leaf
+        positions of each sample of ``x`` [N, F], walked a block of samples at a time."""
+        x, threshold = self._comparable(x)
+        out = np.empty((len(x), len(table)), table.dtype)
+        rows = max(1, BLOCK // max(len(self.start), 1))
+        for i in range(0, len(x), rows):
+            pos = self._positions(x[i:i + rows], threshold)
+            out[i:i + rows] = ufunc.reduce(np.take(table, pos, axis=1), axis=1).T
+        return out
+
+    def _comparable(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``x`` and the thresholds in a dtype that compares them exactly (a TreeError when
+        a node reads a feature ``x`` lacks)."""
+        x = np.asarray(x)
+        read = int(self.feature.max(initial=0))
+        if self.steps and read >= x.shape[1]:
+            raise TreeError(f"a node reads feature {read} of {x.shape[1]}")
+        return _comparable(x, self.threshold)
+
+    def _positions(self, x: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+        n, f = x.shape
+        flat, row_start = np.ascontiguousarray(x).ravel(), np.arange(n) * f
+        nan = x.dtype.kind == "f" and bool(self.missing.any()) and bool(np.isnan(x).any())
+        shape = (len(self.start), n)
+        pos, nxt = np.repeat(self.start[:, None], n, axis=1), np.empty(shape, np.intp)
+        index, go = np.empty(shape, np.intp), np.empty(shape, bool)
+        v, t = np.empty(shape, x.dtype), np.empty(shape, threshold.dtype)
+        for _ in range(self.steps):  # every index is in range: "clip" only skips numpy's checks
+            np.take(self.feature, pos, out=index, mode="clip")
+            index += row_start
+            np.take(flat, index, out=v, mode="clip")
+            np.take(threshold, pos, out=t, mode="clip")
+            self._branch(v, t, pos, go)
+            if nan:
+                go |= np.isnan(v) & self.missing.take(pos, mode="clip")
+            pos += go
+            np.take(self.next, pos, out=nxt, mode="clip")
+            pos, nxt = nxt, pos
+        return pos
+
+    def _branch(self, v: np.ndarray, t: np.ndarray, pos: np.ndarray, out: np.ndarray) -> None:
+        """Whether feature values ``v`` take the true branch at positions ``pos`` (thresholds
+        ``t``); a leaf's result does not matter."""
+        with np.errstate(invalid="ignore"):
+            if self.one_mode is not None:
+                _COMPARE[self.one_mode](v, t, out=out)
+            else:
+                m = self.mode.take(pos, mode="clip")
+                out[...] = np.select([m == k for k in range(len(_COMPARE))], [c(v, t) for c in _COMPARE], False)
+
+
+def _steps(ens: Ensemble) -> int:
+    """The most branch nodes on a root-to-leaf path (TreeError naming a tree with a cycle)."""
+    steps = _levels(ens, ens.roots)
+    if steps is None:
+        k = next(k for k in range(ens.n_trees) if _levels(ens, ens.roots[k:k + 1]) is None)
+        raise TreeError(f"tree {k} has a cycle")
+    return steps
+
+
+def _levels(ens: Ensemble, roots: np.ndarray) -> int | None:
+    """Branch levels below ``roots``; None when they never end (a cycle)."""
+    level = np.unique(roots)
+    for steps in range(len(ens.mode) + 1):
+        level = level[ens.mode[level] != LEAF]
+        if not len(level):
+            return steps
+        level = np.unique(np.concatenate([ens.true[level], ens.false[level]]))
+    return None
+
+
+def _comparable(x: np.ndarray, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Features and thresholds in one dtype that compares them exactly: float64 when either
+    is float (onnxruntime's comparison), else the narrowest integer type holding both."""
+    if x.dtype.kind == "f" or threshold.dtype.kind == "f":
+        return x.astype(np.float64, copy=False), threshold.astype(np.float64, copy=False)
+    both = [a for a in (x, threshold) if a.size]
+    lo, hi = min((int(a.min()) for a in both), default=0), max((int(a.max()) for a in both), default=0)
+    for dtype in (np.int16, np.int32, np.int64):
+        if np.iinfo(dtype).min <= lo and hi <= np.iinfo(dtype).max:
+            return x.astype(dtype, copy=False), threshold.astype(dtype, copy=False)
+    return x.astype(object), threshold.astype(object)
+
+
+_BY_OP: weakref.WeakKeyDictionary[Any, tuple[list[Any], dict[Any, Any]]] = weakref.WeakKeyDictionary()
+
+
+def per_op(op: Any, build: Callable[[Any], _T]) -> _T:
+    """``build(op)``, kept while the op holds the same property attributes (immutable: a pass
+    replaces them, never changes them); its arrays must not be written to."""
+    props = list(op.properties.items())
+    kept = _BY_OP.get(op)
+    if kept is None or len(kept[0]) != len(props) or any(
+            k != n or a is not b for (k, a), (n, b) in zip(kept[0], props, strict=True)):
+        kept = _BY_OP[op] = (props, {})
+    if build not in kept[1]:
+        kept[1][build] = build(op)
+    return kept[1][build]  # type: ignore[no-any-return]
+
+
 def of_op(op: Any) -> Ensemble:
     """The ensemble a ``qt.tree_ensemble`` op holds (thresholds and values as stored: f64
-    values before ``onnx-to-qt``, raw codes after)."""
+    values before ``onnx-to-qt``, raw codes after), read-only, made once per op."""
+    return per_op(op, _read_op)
+
+
+def _read_op(op: Any) -> Ensemble:
     from fmlc.runtime import fixed as fx
 
     def data(attr: Any) -> np.ndarray:
@@ -137,9 +259,12 @@ def of_op(op: Any) -> Ensemble:
     modes = np.array([MODES.index(a.value) for a in op.nodes_mode], np.int64)
     missing = op.nodes_missing_true
     values = data(op.leaf_values)
-    return Ensemble(ints("tree_roots"), ints("nodes_feature"), modes, data(op.nodes_threshold), ints("nodes_true"),
-                    ints("nodes_false"), np.zeros(len(modes), bool) if missing is None else
-                    np.array([a.value for a in missing], bool), values, np.ones(values.shape, bool))
+    ens = Ensemble(ints("tree_roots"), ints("nodes_feature"), modes, data(op.nodes_threshold), ints("nodes_true"),
+                   ints("nodes_false"), np.zeros(len(modes), bool) if missing is None else
+                   np.array([a.value for a in missing], bool), values, np.ones(values.shape, bool))
+    for arr in attrs.astuple(ens, recurse=False):
+        arr.flags.writeable = False
+    return ens
 
 
 # ----------------------------------------------------------------------------- reading ONNX attributes
@@ -350,7 +475,7 @@ def _write(scores: list[float], has: list[bool], post: str, second: int) -> list
 
 def run_regressor(ens: Ensemble, base: np.ndarray, how: str, post: str, x: np.ndarray, dtype: Any) -> np.ndarray:
     """TreeEnsembleRegressor / TreeEnsemble as onnxruntime computes it: [N, targets] float32."""
-    acc, has = aggregate(ens, ens.leaves(x, ens.float_branch), how, dtype)
+    acc, has = aggregate(ens, ens.leaves(x), how, dtype)
     base = base.astype(dtype)
     t = ens.n_targets
     if how == "AVERAGE":
@@ -369,7 +494,7 @@ def run_regressor(ens: Ensemble, base: np.ndarray, how: str, post: str, x: np.nd
 def run_classifier(ens: Ensemble, base: np.ndarray, labels: list[int], post: str, x: np.ndarray,
                    dtype: Any) -> tuple[np.ndarray, np.ndarray]:
     """TreeEnsembleClassifier as onnxruntime computes it: labels [N] and scores [N, C]."""
-    acc, has = aggregate(ens, ens.leaves(x, ens.float_branch), "SUM", dtype)
+    acc, has = aggregate(ens, ens.leaves(x), "SUM", dtype)
     c = len(labels)
     voted = {int(k) for k in np.nonzero(ens.votes.any(axis=0))[0]}
     binary = c == 2 and len(voted) == 1

@@ -257,7 +257,7 @@ def test_leaves_match_onnxruntime(path: Path, tmp_path: Path) -> None:
     assert want.shape == (len(x), ens.n_trees)
     assert np.array_equal(want, np.round(want)) and want.min() >= 0  # leaf rows, exact in float32
     # the leaf-id model is the ensemble fmlc read: its own float walk agrees
-    assert np.array_equal(ens.leaves(x.astype(np.float64), ens.float_branch), want)
+    assert np.array_equal(ens.leaves(x.astype(np.float64)), want)
 
     got: dict[str, np.ndarray] = {}
     qt_m = models.lower_to(models.load(str(leaf_path)), "qt", None)
