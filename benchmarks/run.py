@@ -213,9 +213,9 @@ def report(result: dict[str, Any]) -> str:
              "compiled to bytecode first, as pip does for the peers' installed wheels.",
              "- **build s / MiB**: the C-simulation build from an empty cache (fmlc: its g++ build of the "
              "firmware and bridge; hls4ml: `build_lib.sh`; conifer: its g++ compile), wall and peak RSS of g++.  "
-             "fmlc's cache keeps only its precompiled ap_types headers, made once per machine, compiler and "
-             "io mode: " + ", ".join(f"{io} {s:.1f} s" for io, s in result.get("precompile_s", {}).items())
-             + " (a whole first build of mlp_1k, header included).",
+             "fmlc's cache keeps only its precompiled ap_types headers, made once per machine and compiler "
+             "by the first C simulation (here mlp_1k's: " + ", ".join(
+                 f"{io} {s:.1f} s" for io, s in result.get("precompile_s", {}).items()) + ", header included).",
              "- **csim sps**: C-simulation samples/s on the golden inputs (tiled), host conversions included.",
              "- **qt / df sps**: fmlc's interpreter at the qt and df levels, samples/s (qt batched; df's FIFO "
              "simulation runs sample by sample).",

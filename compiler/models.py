@@ -158,8 +158,10 @@ def chunk_size(module: ModuleOp) -> int:
 
 
 def _elements(op: Operation) -> int:
-    """Elements of ``op``'s largest result; windowed ops (pooling, convolution) count their
-    windows' elements, which their rules gather."""
+    """Elements of ``op``'s largest result per sample (none for constants); windowed ops
+    (pooling, convolution) count their windows' elements, which their rules gather."""
+    if not op.operands:
+        return 1
     sizes = [math.prod(r.type.shape) for r in op.results if isinstance(r.type, TensorType) and r.type.has_static_shape]
     if not sizes:
         return 1

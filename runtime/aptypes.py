@@ -130,18 +130,19 @@ def headers_digest(include: Path) -> str:
 
 
 def _pch_headers(sources: Mapping[str, str]) -> list[str]:
-    """The :data:`PCH_HEADERS` the sources include, none when a source shadows one of them."""
+    """All :data:`PCH_HEADERS` when the sources include one of them (so one header serves
+    io=parallel and io=stream builds alike); none when a source shadows one of them."""
     if any(Path(n).name in PCH_HEADERS for n in sources):
         return []
     included = {m for text in sources.values() for m in _INCLUDE.findall(text)}
-    return [h for h in PCH_HEADERS if h in included]
+    return list(PCH_HEADERS) if included & set(PCH_HEADERS) else []
 
 
 def precompiled_header(sources: Mapping[str, str], include: Path, cxx: str, flags: Sequence[str]) -> Path | None:
     """The folder holding ``fmlc_pch.h`` and its ``.gch`` for compiling ``sources`` with
     ``flags`` (built on first use); ``None`` when disabled, not needed or not buildable."""
-    headers = _pch_headers(sources)
-    if os.environ.get("FMLC_NO_PCH") == "1" or not headers or not all((include / h).is_file() for h in headers):
+    headers = [h for h in _pch_headers(sources) if (include / h).is_file()]
+    if os.environ.get("FMLC_NO_PCH") == "1" or not headers:
         return None
     h = hashlib.sha256()
     for part in [*headers, str(include.resolve()), headers_digest(include), _compiler_version(cxx), cxx, *flags]:

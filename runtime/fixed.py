@@ -125,17 +125,18 @@ def _pick(right: Any, on_right: Callable[[], Any], on_left: Callable[[], Any]) -
 
 
 def _requantize(v: np.ndarray, d: Any, vbits: int, width: int, signed: bool, quant: str,
-                overflow: str) -> np.ndarray:
+                overflow: str, span: tuple[int, int] | None = None) -> np.ndarray:
     """Raw of the format (width, signed, quant, overflow) for the value v·2^−d.
 
     ``d`` (a scalar or an array like ``v``) > 0 drops bits with rounding, < 0 appends
-    zero bits; |v| <= 2^vbits.  Overflow is decided after rounding.  Shifts are clamped
-    to where the result stops depending on them, so the int64 path never overflows.
+    zero bits; |v| <= 2^vbits, and ``span`` (if known) bounds v more tightly.  Overflow is
+    decided after rounding.  Shifts are clamped to where the result stops depending on
+    them, so the int64 path never overflows.
     """
     wide = width > FAST_BITS - 1 or vbits > FAST_BITS - 2
     v = _working(v, wide)
     if not wide and np.ndim(d) == 0 and vbits + max(-int(d), 0) <= _SHORT_BITS:
-        return _requantize_short(v, int(d), vbits, width, signed, quant, overflow)
+        return _requantize_short(v, int(d), vbits, width, signed, quant, overflow, span)
     if np.ndim(d) == 0:
         right: Any = int(d) > 0
         dr: Any = min(max(int(d), 0), vbits + 2)
@@ -196,18 +197,20 @@ def _round_shift(v: np.ndarray, d: int, quant: str) -> np.ndarray:
 
 
 def _requantize_short(v: np.ndarray, d: int, vbits: int, width: int, signed: bool, quant: str,
-                      overflow: str) -> np.ndarray:
+                      overflow: str, span: tuple[int, int] | None = None) -> np.ndarray:
     """:func:`_requantize` for int64 ``v`` and a scalar shift whose every intermediate stays
-    below 2^62: a biased shift, then a clip (or wrap), skipped when the bounds of |v|
-    already fit the format."""
+    below 2^62: a biased shift, then a clip (or wrap), skipped when the bounds of v (its
+    ``span``, else ±2^vbits), shifted and rounded alike, already fit the format."""
+    lo_v, hi_v = span if span is not None else (-(1 << vbits), 1 << vbits)
     if d > 0:
         dr = min(d, vbits + 2)
-        q, bound = _round_shift(v, dr, quant), 1 << max(vbits - dr, 0)
+        q = _round_shift(v, dr, quant)
+        bounds = [int(_round_shift(np.int64(b), dr, quant)) for b in (lo_v, hi_v)]  # rounding is monotonic
     else:
-        q, bound = (v << -d if d else v), 1 << (vbits - d)
+        q, bounds = (v << -d if d else v), [lo_v << -d, hi_v << -d]
     hi = (1 << (width - signed)) - 1
     lo = -hi if signed and overflow == "sat_sym" and width > 1 else (-(1 << (width - 1)) if signed else 0)
-    if -bound >= lo and bound <= hi:
+    if lo <= bounds[0] and bounds[1] <= hi:
         return q
     if overflow == "wrap":
         return _wrap(q, width, signed)
@@ -324,7 +327,7 @@ def convert(v: Any, src: QType, dst: QType) -> np.ndarray:
         wide = dst.width > FAST_BITS or src.int_bits > FAST_BITS
         return _canonical(_wrap(_working(_int_value(v, src), wide), dst.width, dst.signed), dst)
     raw = _requantize(v, src.frac_bits - dst.frac_bits, src.width, dst.width, dst.signed, dst.quant,
-                      dst.overflow)
+                      dst.overflow, (src.min_raw, src.max_raw))
     return _canonical(raw, dst)
 
 

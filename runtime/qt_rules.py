@@ -248,6 +248,8 @@ def _mul(interp: Interpreter, op: qt.MulOp, a: TypedArray, b: TypedArray) -> np.
 @impl(qt.ReluOp, batch="leading")
 def _relu(interp: Interpreter, op: qt.ReluOp, x: TypedArray) -> np.ndarray:
     v, t = _as_fixed(*_raw(x))
+    if t.signed and t.width > 1:  # max(v, 0) is a code of the unsigned type one bit narrower
+        t = qt.fixed(t.width - 1, t.int_bits - 1, False)
     return convert_exact(np.maximum(v, 0), t, _out_elem(op))
 
 
