@@ -144,35 +144,40 @@ def run_batch(module: ModuleOp, inputs: dict[str, np.ndarray], listeners: Iterab
 
 
 # Samples per batched pass: about this many elements in the largest intermediate value
-# (16 MiB of int64), so the arrays of a pass stay near the cache while dense layers still
-# get GEMMs of thousands of rows (measured on cnn32, cnn_w4a4, jet_mlp_w6a8 and the MLP
-# ladder: 2^18 halves mlp_100k's throughput, 2^16 costs every model).
+# (16 MiB of int64), so dense layers get GEMMs of thousands of rows, and an eighth of that
+# in the windows a convolution or pooling gathers, so those stay near the cache (measured
+# on cnn32, cnn_w4a4, jet_mlp_w6a8 and the MLP ladder: 2^18 elements halve mlp_100k's
+# throughput; windows of 2^21 elements cost cnn_w4a4 a third of its throughput).
 CHUNK_ELEMENTS = 1 << 21
+WINDOW_ELEMENTS = 1 << 18
 
 
 def chunk_size(module: ModuleOp) -> int:
     """Samples per batched pass of ``module``: :data:`CHUNK_ELEMENTS` over the elements one
-    sample needs in its largest op result or window array."""
-    largest = max((_elements(op) for op in main_function(module).walk()), default=1)
-    return max(1, CHUNK_ELEMENTS // max(largest, 1))
+    sample needs in its largest op result, :data:`WINDOW_ELEMENTS` over those of its
+    largest window array, whichever is fewer."""
+    ops = list(main_function(module).walk())
+    largest = max((_elements(op) for op in ops), default=1)
+    windows = max((_window_elements(op) for op in ops), default=1)
+    return max(1, min(CHUNK_ELEMENTS // largest, WINDOW_ELEMENTS // windows))
 
 
 def _elements(op: Operation) -> int:
-    """Elements of ``op``'s largest result per sample (none for constants); windowed ops
-    (pooling, convolution) count their windows' elements, which their rules gather."""
-    if not op.operands:
-        return 1
+    """Elements of ``op``'s largest result per sample (one for constants)."""
     sizes = [math.prod(r.type.shape) for r in op.results if isinstance(r.type, TensorType) and r.type.has_static_shape]
-    if not sizes:
-        return 1
+    return max(sizes) if sizes and op.operands else 1
+
+
+def _window_elements(op: Operation) -> int:
+    """Elements of the windows a pooling or convolution rule gathers for one sample."""
     kernel = getattr(op, "kernel", None)
     if kernel is not None:
-        return sizes[0] * math.prod(a.value for a in kernel)
+        return _elements(op) * math.prod(a.value for a in kernel)
     if op.name.endswith(".conv") and len(op.operands) > 1:
         w, out = op.operands[1].type, op.results[0].type
-        if isinstance(w, TensorType) and w.has_static_shape:  # positions × (kernel × in channels)
-            return max(max(sizes), math.prod(out.shape[:-1]) * math.prod(w.shape[:-1]))  # type: ignore[union-attr]
-    return max(sizes)
+        if isinstance(w, TensorType) and w.has_static_shape and isinstance(out, TensorType):
+            return math.prod(out.shape[:-1]) * math.prod(w.shape[:-1])  # positions × (kernel × in channels)
+    return 1
 
 
 def _run_chunks(module: ModuleOp, arrays: list[np.ndarray | None], out_names: list[str],

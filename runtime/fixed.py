@@ -183,15 +183,18 @@ def _round_shift(v: np.ndarray, d: int, quant: str) -> np.ndarray:
         q = v + half
     elif quant == "rnd_min_inf":
         q = v + (half - 1)
-    elif quant == "rnd_inf":
-        q = v + half
-        q += v >> 63
-    elif quant == "rnd_zero":
-        q = v + (half - 1)
-        q -= v >> 63
-    else:  # rnd_conv
-        q = v + (half - 1)
-        q += (v >> d) & 1
+    elif quant in ("rnd_inf", "rnd_zero"):
+        q = v >> 63  # −1 on negative values
+        if quant == "rnd_zero":
+            q = -q
+            q -= 1
+        q += half
+        q += v
+    else:  # rnd_conv: + 1 when the quotient's floor is odd
+        q = v >> d
+        q &= 1
+        q += half - 1
+        q += v
     q >>= d
     return q
 
@@ -212,8 +215,8 @@ def _requantize_short(v: np.ndarray, d: int, vbits: int, width: int, signed: boo
     lo = -hi if signed and overflow == "sat_sym" and width > 1 else (-(1 << (width - 1)) if signed else 0)
     if lo <= bounds[0] and bounds[1] <= hi:
         return q
-    if overflow == "wrap":
-        return _wrap(q, width, signed)
+    if overflow == "wrap":  # two reductions cost less than the wrap's three passes
+        return q if q.size and lo <= q.min() and q.max() <= hi else _wrap(q, width, signed)
     if overflow == "sat_zero":
         return np.where((q < lo) | (q > hi), 0, q)
     return np.clip(q, lo, hi)
@@ -549,30 +552,38 @@ def dense_type(tx: FixedPointType, tw: FixedPointType, k: int, tb: FixedPointTyp
     return rt if tb is None else rt.add_type(tb)
 
 
-def in_float64(t: FixedPointType) -> bool:
-    """Every raw code of ``t`` (and so every partial sum of a dense of this result type) is an
-    integer float64 holds exactly: BLAS computes it exactly."""
-    return t.width <= _FLOAT_EXACT_BITS
+def gemm_dtype(tx: FixedPointType, tw: FixedPointType, k: int, tb: FixedPointType | None = None) -> Any:
+    """The float type :func:`dense` runs its GEMM in, or None for integer arithmetic.
+
+    Every partial sum of ``k`` products is an integer below 2^(W−1) (W: the sum type's
+    width), so BLAS is exact in float32 below 24 bits (half the memory, twice the speed),
+    in float64 below 53; the bias then joins in int64.
+    """
+    if dense_type(tx, tw, k, tb).width > FAST_BITS:
+        return None
+    width = dense_type(tx, tw, k).width
+    if width <= _FLOAT32_EXACT_BITS:
+        return np.float32
+    return np.float64 if width <= _FLOAT_EXACT_BITS else None
 
 
 def dense(x: Any, tx: FixedPointType, w: Any, tw: FixedPointType, b: Any = None,
           tb: FixedPointType | None = None) -> tuple[np.ndarray, FixedPointType]:
     """Exact ``x @ w (+ b)`` (x: [..., K], w: [K, N], b: [N]) and its type, :func:`dense_type`.
 
-    ``x`` may be float64 holding the raw integers when the result is :func:`in_float64`.
+    ``x`` may already be of :func:`gemm_dtype` (floats holding the raw integers).
     """
     x, w = np.asarray(x), np.asarray(w)
     k = w.shape[0]
     rt = dense_type(tx, tw, k)
     out_t = dense_type(tx, tw, k, tb)
-    if in_float64(out_t):  # one GEMM (not a stack of row products), the bias added in place
-        xf = x.reshape(-1, k).astype(np.float64, copy=False)
-        acc = xf @ _to_int64(w).astype(np.float64)
+    ftype = gemm_dtype(tx, tw, k, tb)
+    if ftype is not None:  # one GEMM (not a stack of row products), the bias added in place
+        acc = (x.reshape(-1, k).astype(ftype, copy=False) @ _to_int64(w).astype(ftype)).astype(np.int64)
         if b is not None and tb is not None:
-            if out_t.frac_bits != rt.frac_bits:
-                acc *= 2.0 ** (out_t.frac_bits - rt.frac_bits)
-            acc += _to_int64(b).astype(np.float64) * 2.0 ** (out_t.frac_bits - tb.frac_bits)
-        return acc.astype(np.int64).reshape(*x.shape[:-1], w.shape[1]), out_t
+            acc <<= out_t.frac_bits - rt.frac_bits
+            acc += _to_int64(b) << (out_t.frac_bits - tb.frac_bits)
+        return acc.reshape(*x.shape[:-1], w.shape[1]), out_t
     if rt.width <= FAST_BITS:
         acc = _canonical(_to_int64(x) @ _to_int64(w), rt)
     else:
@@ -584,6 +595,7 @@ def dense(x: Any, tx: FixedPointType, w: Any, tw: FixedPointType, b: Any = None,
 
 _LIMB = 24
 _FLOAT_EXACT_BITS = 53
+_FLOAT32_EXACT_BITS = 24
 
 
 def _limbs(v: np.ndarray) -> list[np.ndarray]:

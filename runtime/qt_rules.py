@@ -188,9 +188,9 @@ def _conv(interp: Interpreter, op: qt.ConvOp, x: TypedArray, w: TypedArray,
     groups = op.groups.value
     n, c, oc = xr.shape[0], xr.shape[-1], wr.shape[-1]
     cg, ocg, kk = c // groups, oc // groups, math.prod(kernel)
-    at = fx.dense_type(tx, tw, kk * cg, tb)  # type: ignore[arg-type]
-    if fx.in_float64(at):  # gather the windows as float64 once, for the GEMM
-        xr = xr.astype(np.float64)
+    ftype = fx.gemm_dtype(tx, tw, kk * cg, tb)  # type: ignore[arg-type]
+    if ftype is not None:  # gather the windows as floats once, for the GEMM
+        xr = xr.astype(ftype)
     patches = _gather_windows(xr, *_window_props(op, kernel), fill=0)  # [N, *S', *K, C]
     out_spatial = patches.shape[1:1 + ns]
     m = n * math.prod(out_spatial)
