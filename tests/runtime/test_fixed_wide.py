@@ -105,3 +105,25 @@ def test_int64_and_exact_paths_agree():
     assert (fx.convert(v, src, wide_dst) == v.astype(object) << 32).all()
     x = rng.standard_normal(5000) * 100
     assert np.array_equal(fx.from_float(x, dst), fx.convert(fx.from_float(x, fixed(63, 12)), fixed(63, 12), dst))
+
+
+@pytest.mark.parametrize("wx, ww, k", [(8, 8, 255), (8, 8, 256), (8, 8, 257), (12, 12, 512), (20, 26, 128),
+                                       (20, 26, 129), (26, 26, 4), (4, 3, 9)])
+def test_dense_float_gemm_paths_are_exact(wx, ww, k):
+    """dense's float32 (sum below 2^24) and float64 (below 2^53) GEMMs, with the bias joined in
+    int64, equal Python-int arithmetic at the extremes, where every partial sum is largest."""
+    rng = np.random.default_rng(k + wx)
+    tx, tw, tb = fixed(wx, 2), fixed(ww, 1), fixed(30, 12)
+    x = _extremes(tx, (6, k), rng).astype(np.int64)
+    w = _extremes(tw, (k, 5), rng).astype(np.int64)
+    w[:, ::2] = tw.min_raw  # min × min: the largest positive products
+    b = _extremes(tb, (5,), rng).astype(np.int64)
+    rt = fx.dense_type(tx, tw, k)
+    expect_float = np.float32 if rt.width <= 24 else (np.float64 if rt.width <= 53 else None)
+    assert fx.gemm_dtype(tx, tw, k, tb) is expect_float
+    raw, out_t = fx.dense(x, tx, w, tw, b, tb)
+    assert out_t == fx.dense_type(tx, tw, k, tb)
+    shift_acc, shift_b = out_t.frac_bits - rt.frac_bits, out_t.frac_bits - tb.frac_bits
+    want = [[(sum(int(x[i, j]) * int(w[j, n]) for j in range(k)) << shift_acc) + (int(b[n]) << shift_b)
+             for n in range(5)] for i in range(6)]
+    assert raw.tolist() == want
