@@ -30,11 +30,11 @@ MIN_TIMED_S = 0.3
 MAX_BATCH = 16384
 
 
-def precompile_headers(model: Path, golden: Path, io: str, cache: Path, timeout_s: float = 900) -> float:
+def precompile_headers(model: Path, golden: Path, cache: Path, timeout_s: float = 900) -> float:
     """Build ``model``'s C simulation into ``cache`` (its ``pch`` folder then holds the
-    precompiled ap_types headers of that io mode); returns the wall time."""
-    report = cache / f"warm-{io}.json"
-    m = measure([sys.executable, __file__, str(model), str(golden), io, str(report)],
+    precompiled ap_types headers every build shares); returns the wall time."""
+    report = cache / "warm.json"
+    m = measure([sys.executable, __file__, str(model), str(golden), "io_parallel", str(report)],
                 env={"FMLC_CACHE_DIR": str(cache)}, timeout_s=timeout_s)
     if not m.ok:
         raise RuntimeError(f"precompiling the headers failed: {m.error()}")

@@ -148,8 +148,7 @@ def _requantize(v: np.ndarray, d: Any, vbits: int, width: int, signed: bool, qua
         dr = np.minimum(np.maximum(d, 0), vbits + 2)
         s = np.minimum(np.maximum(-d, 0), width + 1)
         keep = np.maximum(width - s, 0)
-    hi = (1 << (width - signed)) - 1
-    lo = -hi if signed and overflow == "sat_sym" and width > 1 else (-(1 << (width - 1)) if signed else 0)
+    lo, hi = _limits(width, signed, overflow)
     q_right = _shift_round(v, dr, quant) if right is not False else None
 
     if overflow == "wrap":
@@ -211,15 +210,30 @@ def _requantize_short(v: np.ndarray, d: int, vbits: int, width: int, signed: boo
         bounds = [int(_round_shift(np.int64(b), dr, quant)) for b in (lo_v, hi_v)]  # rounding is monotonic
     else:
         q, bounds = (v << -d if d else v), [lo_v << -d, hi_v << -d]
-    hi = (1 << (width - signed)) - 1
-    lo = -hi if signed and overflow == "sat_sym" and width > 1 else (-(1 << (width - 1)) if signed else 0)
+    lo, hi = _limits(width, signed, overflow)
     if lo <= bounds[0] and bounds[1] <= hi:
         return q
-    if overflow == "wrap":  # two reductions cost less than the wrap's three passes
-        return q if q.size and lo <= q.min() and q.max() <= hi else _wrap(q, width, signed)
+    if overflow == "wrap" and q.size and lo <= q.min() and q.max() <= hi:  # two reductions beat the wrap's passes
+        return q
+    return _overflow(q, width, signed, overflow)
+
+
+def _limits(width: int, signed: bool, overflow: str) -> tuple[int, int]:
+    """(lo, hi) raw codes of a format: symmetric under ``sat_sym``."""
+    hi = (1 << (width - signed)) - 1
+    return (-hi if signed and overflow == "sat_sym" and width > 1 else (-(1 << (width - 1)) if signed else 0)), hi
+
+
+def _overflow(q: np.ndarray, width: int, signed: bool, overflow: str) -> np.ndarray:
+    """Integer-valued ``q`` (int64, or exact floats) brought into the format by ``overflow``, as int64."""
+    lo, hi = _limits(width, signed, overflow)
+    if overflow == "wrap":
+        return _wrap(q.astype(np.int64, copy=False), width, signed)
     if overflow == "sat_zero":
-        return np.where((q < lo) | (q > hi), 0, q)
-    return np.clip(q, lo, hi)
+        q = np.where((q < lo) | (q > hi), 0, q)
+    else:
+        q = np.clip(q, lo, hi)
+    return q.astype(np.int64, copy=False)
 
 
 def _decode_float(x: np.ndarray, mant_bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -301,13 +315,7 @@ def _from_float_short(x: np.ndarray, type_: FixedPointType) -> np.ndarray | None
                 q += y > mid
             else:  # ties away from (rnd_inf) / toward (rnd_zero) zero
                 q += (y > mid) | ((y == mid) & ((y >= 0) if quant == "rnd_inf" else (y < 0)))
-    hi = (1 << (type_.width - type_.signed)) - 1
-    lo = -hi if type_.signed and type_.overflow == "sat_sym" and type_.width > 1 else type_.min_raw
-    if type_.overflow == "wrap":
-        return _wrap(q.astype(np.int64), type_.width, type_.signed)
-    if type_.overflow == "sat_zero":
-        return np.where((q < lo) | (q > hi), 0, q).astype(np.int64)
-    return np.clip(q, lo, hi).astype(np.int64)
+    return _overflow(q, type_.width, type_.signed, type_.overflow)
 
 
 def _ap_int_from_float(x: np.ndarray, type_: FixedPointType) -> np.ndarray:
